@@ -1,0 +1,34 @@
+"""Connection settings shared by every entry point (bot, resolver CLI, index builder, benches).
+
+Read from the environment (and ``.env``): ``MEILI_URL`` and ``MEILI_MASTER_KEY`` point at an
+existing server; without ``MEILI_URL`` the commands start and manage an embedded Meilisearch
+(see :mod:`resolver.server`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from resolver.index_schema import LIVE_INDEX
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class MeiliSettings(BaseSettings):
+    """Where Meilisearch is and how to reach it."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    meili_url: str | None = Field(default=None, description="Use this server instead of the embedded one.")
+    meili_master_key: SecretStr | None = None
+    meili_search_key: SecretStr | None = Field(
+        default=None, description="A search-only key; by default the one the index builder created."
+    )
+    meili_binary: Path | None = Field(default=None, description="The meilisearch executable to run.")
+    meili_index: str = LIVE_INDEX
+    noziri_data_dir: Path = Field(default=PROJECT_ROOT / ".noziri")
+    meili_timeout_s: float = Field(default=2.0, gt=0, description="Per-request timeout.")
+    seed_dir: Path = Field(default=PROJECT_ROOT / "seed", validation_alias="NOZIRI_SEED_DIR")
