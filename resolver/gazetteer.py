@@ -153,7 +153,7 @@ class AddressTerm(Frozen):
 
 
 class Aliases(Frozen):
-    """Everything in ``seed/aliases.yaml``."""
+    """Place aliases (``seed/aliases.yaml``) and address words (``seed/terms.yaml``)."""
 
     places: tuple[PlaceAlias, ...] = ()
     terms: tuple[AddressTerm, ...] = ()
