@@ -1,0 +1,39 @@
+"""What the bot needs from the rest of Noziri, as Protocols.
+
+The bot depends on these roles only; ``bot/__main__.py`` plugs in the real resolver and sector
+directory (see :mod:`bot.adapters`), and the tests plug in small fakes.
+
+Exceptions:
+    ServiceUnavailableError: the search service is down or too slow; the user is told to retry.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from resolver.gazetteer import Sector
+from resolver.models import Resolution
+
+
+class ServiceUnavailableError(Exception):
+    """The resolver cannot answer now (Meilisearch down or slow); retrying later may work."""
+
+
+class PlaceResolver(Protocol):
+    """Turns a resident's text into a :class:`Resolution` (blocking; run it in a thread)."""
+
+    def resolve(self, text: str) -> Resolution:
+        """Resolve ``text``; raise ServiceUnavailableError when search is down."""
+        ...
+
+
+class SectorLocator(Protocol):
+    """Finds the sector whose polygon holds a point."""
+
+    def sector_at(self, lat: float, lon: float) -> Sector | None:
+        """Return the sector holding the point, or None."""
+        ...
+
+    def is_in_dushanbe(self, lat: float, lon: float) -> bool:
+        """Tell whether the point lies within the city."""
+        ...

@@ -1,0 +1,344 @@
+"""Pure rendering: resolver values in, Telegram texts and keyboards out.
+
+No network, clock or settings here: every function takes the catalogue, the language and the
+values to show, and returns a :class:`Reply` (HTML text plus optional keyboard) or inline results.
+All text that came from a user, or from data, is escaped with :func:`html.escape` before it is put
+into a template.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import escape
+from typing import Final
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+
+from bot.callbacks import (
+    CallbackSigner,
+    encode_contact,
+    encode_language,
+    encode_none,
+    encode_pick,
+)
+from bot.i18n import LANGUAGES, Catalogue
+from resolver.gazetteer import DISTRICT_NAMES, District, Sector
+from resolver.models import Candidate, Resolution, Status
+
+MAX_CHOICES: Final = 5
+MAX_QUOTED_CHARS: Final = 80
+_WEEKDAYS: Final = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b")
+_NAME_ORDER: Final = {"tg": ("tg", "ru", "en"), "ru": ("ru", "tg", "en"), "en": ("en", "ru", "tg")}
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send or to edit into: HTML text and an optional keyboard."""
+
+    text: str
+    markup: Markup | None = None
+
+
+# --- small pieces -------------------------------------------------------------------------
+
+
+def quote_query(text: str) -> str:
+    """Escape a user's text for HTML, shortened so a long message cannot flood the reply."""
+    flat = " ".join(text.split())
+    short = flat if len(flat) <= MAX_QUOTED_CHARS else flat[: MAX_QUOTED_CHARS - 1] + "…"
+    return escape(short)
+
+
+def place_name(candidate: Candidate, lang: str) -> str:
+    """Return the candidate's name for a reader of ``lang``, falling back to any name."""
+    for code in _NAME_ORDER.get(lang, _NAME_ORDER["en"]):
+        name = getattr(candidate, f"name_{code}")
+        if name:
+            return str(name)
+    return candidate.name
+
+
+def kind_label(catalogue: Catalogue, lang: str, kind: str) -> str:
+    """Translate a place kind (``street``, ``mall`` ...), keeping unknown kinds as they are."""
+    key = f"kind_{kind}"
+    return catalogue.text(lang, key) if catalogue.has(key) else kind
+
+
+def district_label(district: str, lang: str) -> str:
+    """Name a district code (``somoni``) in ``lang``."""
+    try:
+        return DISTRICT_NAMES[District(district)][lang]
+    except (ValueError, KeyError):
+        return district
+
+
+def translate_weekdays(catalogue: Catalogue, lang: str, hours: str) -> str:
+    """Replace English weekday abbreviations in reception hours with ``lang``'s."""
+    return _WEEKDAYS.sub(lambda match: catalogue.text(lang, f"day_{match.group(1)}"), hours)
+
+
+def house_span(catalogue: Catalogue, lang: str, candidate: Candidate) -> str | None:
+    """Describe a street segment's house range, e.g. ``houses 1–45, odd``; None if no range."""
+    if candidate.house_start is None:
+        return None
+    if candidate.house_end is None:
+        span = catalogue.text(lang, "houses_from", start=candidate.house_start)
+    else:
+        span = catalogue.text(
+            lang, "houses_range", start=candidate.house_start, end=candidate.house_end
+        )
+    if candidate.house_parity in ("odd", "even"):
+        return f"{span}, {catalogue.text(lang, f'houses_{candidate.house_parity}')}"
+    return span
+
+
+def officer_name(sector: Sector, lang: str) -> str:
+    """Return the inspector's name spelt for ``lang``."""
+    officer = sector.officer
+    return {"tg": officer.name_tg, "ru": officer.name_ru}.get(lang, officer.name_en)
+
+
+def dialable_phone(phone: str) -> str:
+    """Write ``+992 00 123 45 67`` without spaces, which Telegram makes tappable."""
+    return phone.replace(" ", "")
+
+
+def office_address(sector: Sector, lang: str) -> str:
+    """Return the precinct office address, in Tajik for Tajik readers, else in Russian."""
+    return sector.office_address_tg if lang == "tg" else sector.office_address_ru
+
+
+def location_keyboard(catalogue: Catalogue, lang: str) -> ReplyKeyboardMarkup:
+    """Build the reply keyboard with the "send my location" button."""
+    button = KeyboardButton(catalogue.text(lang, "location_button"), request_location=True)
+    return ReplyKeyboardMarkup([[button]], resize_keyboard=True)
+
+
+# --- the inspector card -------------------------------------------------------------------
+
+
+def card_text(catalogue: Catalogue, lang: str, sector: Sector, place_line: str) -> str:
+    """Write the inspector card body under an already rendered place line."""
+    t = catalogue.text
+    officer = sector.officer
+    lines = [
+        t(lang, "card_title"),
+        place_line,
+        t(
+            lang,
+            "card_officer",
+            rank=escape(t(lang, f"rank_{officer.rank}")),
+            name=escape(officer_name(sector, lang)),
+        ),
+        t(lang, "card_phone", phone=escape(dialable_phone(officer.phone))),
+        t(
+            lang,
+            "card_sector",
+            sector_id=escape(sector.id),
+            sector_name=escape(sector.name),
+            district=escape(district_label(sector.district, lang)),
+        ),
+        t(lang, "card_office", office=escape(office_address(sector, lang))),
+        t(
+            lang,
+            "card_hours",
+            hours=escape(translate_weekdays(catalogue, lang, officer.reception_hours)),
+        ),
+        "",
+        t(lang, "card_demo"),
+    ]
+    return "\n".join(lines)
+
+
+def place_line(catalogue: Catalogue, lang: str, candidate: Candidate, house: str | None) -> str:
+    """Write the "place understood" line, with the house number when there is one."""
+    name = escape(place_name(candidate, lang))
+    if house:
+        return catalogue.text(lang, "card_place_house", place=name, house=escape(house))
+    span = house_span(catalogue, lang, candidate)
+    return catalogue.text(lang, "card_place", place=f"{name}, {escape(span)}" if span else name)
+
+
+def contact_keyboard(
+    catalogue: Catalogue, lang: str, sector: Sector, signer: CallbackSigner
+) -> InlineKeyboardMarkup:
+    """Build the one-button keyboard that sends the inspector as a contact."""
+    button = InlineKeyboardButton(
+        catalogue.text(lang, "save_contact"), callback_data=encode_contact(sector.id, signer)
+    )
+    return InlineKeyboardMarkup([[button]])
+
+
+def render_card(
+    catalogue: Catalogue,
+    lang: str,
+    candidate: Candidate,
+    *,
+    house: str | None,
+    signer: CallbackSigner,
+) -> Reply:
+    """Render the inspector card for a chosen place, or ask for a house on a split street."""
+    if candidate.sector is None:
+        return render_need_house(catalogue, lang, candidate)
+    text = card_text(
+        catalogue, lang, candidate.sector, place_line(catalogue, lang, candidate, house)
+    )
+    return Reply(text, contact_keyboard(catalogue, lang, candidate.sector, signer))
+
+
+def render_location_card(
+    catalogue: Catalogue, lang: str, sector: Sector, *, signer: CallbackSigner
+) -> Reply:
+    """Render the inspector card for a shared location (no specific place)."""
+    text = card_text(catalogue, lang, sector, catalogue.text(lang, "card_your_location"))
+    return Reply(text, contact_keyboard(catalogue, lang, sector, signer))
+
+
+def render_need_house(catalogue: Catalogue, lang: str, candidate: Candidate) -> Reply:
+    """Ask for the house number of a street served by several inspectors."""
+    example = escape(catalogue.text(lang, "example"))
+    text = catalogue.text(
+        lang, "need_house", place=escape(place_name(candidate, lang)), example=example
+    )
+    return Reply(text, location_keyboard(catalogue, lang))
+
+
+# --- resolutions --------------------------------------------------------------------------
+
+
+def choice_label(catalogue: Catalogue, lang: str, candidate: Candidate) -> str:
+    """Label a candidate button: name · kind, district (· house range of a street segment)."""
+    districts = ", ".join(district_label(code, lang) for code in candidate.district)
+    parts = [place_name(candidate, lang), " · ", kind_label(catalogue, lang, candidate.kind)]
+    if districts:
+        parts.append(f", {districts}")
+    span = house_span(catalogue, lang, candidate)
+    return "".join(parts) + (f" · {span}" if span else "")
+
+
+def render_choices(
+    catalogue: Catalogue, lang: str, resolution: Resolution, *, signer: CallbackSigner
+) -> Reply:
+    """Ask which of up to five candidates was meant, with a "none of these" button."""
+    house = resolution.house.label() if resolution.house else None
+    rows = [
+        [
+            InlineKeyboardButton(
+                choice_label(catalogue, lang, c),
+                callback_data=encode_pick(c.document_id, house, signer),
+            )
+        ]
+        for c in resolution.candidates[:MAX_CHOICES]
+    ]
+    rows.append(
+        [InlineKeyboardButton(catalogue.text(lang, "choices_none"), callback_data=encode_none())]
+    )
+    text = catalogue.text(lang, "choices_prompt", query=quote_query(resolution.query))
+    return Reply(text, InlineKeyboardMarkup(rows))
+
+
+def render_not_found(catalogue: Catalogue, lang: str, query: str) -> Reply:
+    """Say the place was not found and show how to ask, with the location button."""
+    example = escape(catalogue.text(lang, "example"))
+    text = catalogue.text(lang, "not_found", query=quote_query(query), example=example)
+    return Reply(text, location_keyboard(catalogue, lang))
+
+
+def render_resolution(
+    catalogue: Catalogue, lang: str, resolution: Resolution, *, signer: CallbackSigner
+) -> Reply:
+    """Render whatever the resolver decided: a card, a choice, or help."""
+    house = resolution.house.label() if resolution.house else None
+    if resolution.status is Status.RESOLVED and resolution.best is not None:
+        return render_card(catalogue, lang, resolution.best, house=house, signer=signer)
+    if resolution.status is Status.AMBIGUOUS and resolution.candidates:
+        return render_choices(catalogue, lang, resolution, signer=signer)
+    return render_not_found(catalogue, lang, resolution.query)
+
+
+# --- fixed messages -----------------------------------------------------------------------
+
+
+def render_welcome(catalogue: Catalogue, lang: str) -> Reply:
+    """Say what the bot does, how to type an address, with an example and the location button."""
+    example = escape(catalogue.text(lang, "example"))
+    return Reply(
+        catalogue.text(lang, "welcome", example=example), location_keyboard(catalogue, lang)
+    )
+
+
+def render_help(catalogue: Catalogue, lang: str) -> Reply:
+    """Explain how to ask, with an example and the location button."""
+    example = escape(catalogue.text(lang, "example"))
+    return Reply(catalogue.text(lang, "help", example=example), location_keyboard(catalogue, lang))
+
+
+def render_notice(catalogue: Catalogue, lang: str, key: str) -> Reply:
+    """Render a one-line notice: unavailable, slow_down, outside_city, no_sector_here, error."""
+    return Reply(catalogue.text(lang, key))
+
+
+def render_none_chosen(catalogue: Catalogue, lang: str) -> Reply:
+    """Answer "none of these" with another way to ask."""
+    example = escape(catalogue.text(lang, "example"))
+    return Reply(catalogue.text(lang, "none_chosen", example=example))
+
+
+def render_language_menu(catalogue: Catalogue, lang: str) -> Reply:
+    """Offer the three languages as inline buttons, each named in its own language."""
+    buttons = [
+        InlineKeyboardButton(
+            catalogue.text(code, "language_name"), callback_data=encode_language(code)
+        )
+        for code in LANGUAGES
+    ]
+    return Reply(catalogue.text(lang, "language_prompt"), InlineKeyboardMarkup([buttons]))
+
+
+# --- inline mode --------------------------------------------------------------------------
+
+
+def render_inline_results(
+    catalogue: Catalogue, lang: str, resolution: Resolution
+) -> list[InlineQueryResultArticle]:
+    """Offer an inspector card per candidate that has a sector (at most five)."""
+    house = resolution.house.label() if resolution.house else None
+    if resolution.status is Status.NOT_FOUND:
+        return []
+    shown = [c for c in resolution.candidates[:MAX_CHOICES] if c.sector is not None]
+    return [inline_article(catalogue, lang, candidate, house) for candidate in shown]
+
+
+def inline_article(
+    catalogue: Catalogue, lang: str, candidate: Candidate, house: str | None
+) -> InlineQueryResultArticle:
+    """Build one inline result: the card as the message, the inspector as the description."""
+    assert candidate.sector is not None  # filtered by the caller
+    sector = candidate.sector
+    text = card_text(catalogue, lang, sector, place_line(catalogue, lang, candidate, house))
+    rank = catalogue.text(lang, f"rank_{sector.officer.rank}")
+    return InlineQueryResultArticle(
+        id=candidate.document_id[:64],
+        title=choice_label(catalogue, lang, candidate),
+        description=f"{rank} {officer_name(sector, lang)} · {dialable_phone(sector.officer.phone)}",
+        input_message_content=InputTextMessageContent(text, parse_mode="HTML"),
+    )
+
+
+def render_inline_unavailable(catalogue: Catalogue, lang: str) -> list[InlineQueryResultArticle]:
+    """Offer one result that says the service is briefly unavailable."""
+    content = InputTextMessageContent(
+        escape(catalogue.text(lang, "unavailable")), parse_mode="HTML"
+    )
+    title = catalogue.text(lang, "inline_unavailable")
+    return [InlineQueryResultArticle(id="unavailable", title=title, input_message_content=content)]
