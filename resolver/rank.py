@@ -1,0 +1,212 @@
+"""Score candidates and decide: pure functions over hits and the parsed query.
+
+Meilisearch is generous by design (typos, prefixes, dropped words), which is right for recall and
+wrong for a verdict. So every hit is re-scored here against the text the resident typed:
+
+* ``query_coverage``: the share of the query's words found in the candidate's best name, each
+  allowed the typo budget its length earns (Meilisearch's own: 1 from 5 letters, 2 from 9);
+* ``name_coverage``: the share of that name's words the query covers (typing "Сино" covers the
+  district "ноҳияи Сино" fully, the avenue "Абӯалӣ ибни Сино" only in part);
+* the edit distance spent, the engine's own score, and whether the type word fits the kind.
+
+A place is ``resolved`` only when every query word is accounted for, the score is high and no
+other place comes close; otherwise close places become buttons, or the answer is ``not_found``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from resolver.backend import Hit
+from resolver.gazetteer import TermClass
+from resolver.index_schema import PlaceDocument
+
+RESOLVE_SCORE = 0.82  # the winner's score must reach this ...
+RESOLVE_MARGIN = 0.10  # ... and beat the next place by this much
+BUTTON_SCORE = 0.45  # places below this are not offered at all
+BUTTON_WINDOW = 0.25  # buttons: places within this distance of the winner
+MAX_BUTTONS = 5
+
+KIND_FOR_TERM: dict[TermClass, frozenset[str]] = {
+    TermClass.STREET: frozenset({"street", "avenue"}),
+    TermClass.AVENUE: frozenset({"avenue", "street"}),
+    TermClass.PASSAGE: frozenset({"street"}),
+    TermClass.SQUARE: frozenset({"square"}),
+    TermClass.MAHALLA: frozenset({"mahalla", "microdistrict"}),
+    TermClass.MICRODISTRICT: frozenset({"microdistrict", "mahalla"}),
+    TermClass.DISTRICT: frozenset({"district"}),
+    TermClass.MARKET: frozenset({"market"}),
+    TermClass.MALL: frozenset({"mall", "market"}),
+    TermClass.PARK: frozenset({"landmark"}),
+}
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A document with its score and the reasons behind it."""
+
+    document: PlaceDocument
+    score: float
+    query_coverage: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the scores say: the status and the places to show, best first."""
+
+    status: str  # "resolved" | "ambiguous" | "not_found"
+    winners: tuple[Scored, ...]
+
+
+def typo_budget(word: str) -> int:
+    """Edits a word of this length may carry (Meilisearch's default budget)."""
+    if len(word) >= 9:
+        return 2
+    return 1 if len(word) >= 5 else 0
+
+
+def edit_distance(a: str, b: str, *, limit: int) -> int:
+    """Levenshtein distance with adjacent transposition, cut off above ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            cost = 0 if char_a == char_b else 1
+            best = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                best = min(best, previous2[j - 2] + 1)
+            current.append(best)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def word_cost(query_word: str, name_word: str) -> int | None:
+    """Edits needed to read ``query_word`` as ``name_word``; None when out of budget.
+
+    A one-letter query word is an initial ("И." in "И. Сомони") and matches a word it starts.
+    """
+    if len(query_word) == 1:
+        return 0 if name_word.startswith(query_word) else None
+    budget = typo_budget(query_word)
+    distance = edit_distance(query_word, name_word, limit=budget)
+    return distance if distance <= budget else None
+
+
+def match_words(query: Sequence[str], name: Sequence[str]) -> tuple[int, int, int]:
+    """Greedily pair query words with name words: (query words matched, name words used, edits)."""
+    used: set[int] = set()
+    matched = edits = 0
+    for word in query:
+        best: tuple[int, int] | None = None
+        for index, candidate in enumerate(name):
+            cost = None if index in used else word_cost(word, candidate)
+            if cost is not None and (best is None or cost < best[1]):
+                best = (index, cost)
+        if best is not None:
+            used.add(best[0])
+            matched += 1
+            edits += best[1]
+    return matched, len(used), edits
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """How well one query reading matches one name of a document."""
+
+    query_coverage: float
+    name_coverage: float
+    edits: int
+
+    @property
+    def strength(self) -> float:
+        """One number to compare matches: coverage first, edits as a tie-breaker."""
+        return self.query_coverage * 2 + self.name_coverage - 0.05 * self.edits
+
+
+def match_name(query: Sequence[str], name: str) -> NameMatch:
+    """Compare a query's words with one name's words."""
+    name_words = name.split()
+    if not query or not name_words:
+        return NameMatch(0.0, 0.0, 0)
+    matched, used, edits = match_words(query, name_words)
+    return NameMatch(matched / len(query), used / len(name_words), edits)
+
+
+def best_name_match(readings: Iterable[Sequence[str]], names: Iterable[str]) -> NameMatch:
+    """The strongest match of any reading against any name."""
+    best = NameMatch(0.0, 0.0, 0)
+    names = tuple(names)
+    for reading in readings:
+        for name in names:
+            match = match_name(reading, name)
+            if match.strength > best.strength:
+                best = match
+    return best
+
+
+def kind_fits(document: PlaceDocument, terms: frozenset[TermClass]) -> bool | None:
+    """Whether the query's type words fit the kind (None when the query had none that tell)."""
+    telling = [KIND_FOR_TERM[t] for t in terms if t in KIND_FOR_TERM]
+    if not telling:
+        return None
+    return any(document.kind in kinds for kinds in telling)
+
+
+def score_hit(
+    hit: Hit,
+    *,
+    cyrillic: Sequence[Sequence[str]],
+    latin: Sequence[Sequence[str]],
+    terms: frozenset[TermClass],
+) -> Scored:
+    """Score one hit against the readings of the query; explain the score in ``reasons``."""
+    doc = hit.document
+    match = best_name_match(cyrillic, [*doc.names, *doc.aliases, *(filter(None, [doc.address]))])
+    latin_match = best_name_match(latin, [*doc.names_latin, *doc.aliases_latin])
+    if latin_match.strength > match.strength:
+        match = latin_match
+    score = 0.55 * match.query_coverage + 0.30 * match.name_coverage + 0.10 * hit.score
+    score -= 0.03 * match.edits
+    reasons = [f"words {match.query_coverage:.0%}", f"name {match.name_coverage:.0%}"]
+    if match.edits:
+        reasons.append(f"{match.edits} typo(s)")
+    fits = kind_fits(doc, terms)
+    if fits is not None:
+        score += 0.05 if fits else -0.05
+        reasons.append("kind fits" if fits else "kind differs")
+    score += min(doc.popularity, 100) / 2000  # at most 0.05: ties go to the better-known place
+    return Scored(doc, round(max(score, 0.0), 4), match.query_coverage, tuple(reasons))
+
+
+def best_per_place(scored: Iterable[Scored]) -> list[Scored]:
+    """Keep the best-scored document of each place, best first."""
+    best: dict[str, Scored] = {}
+    for item in scored:
+        current = best.get(item.document.place_id)
+        if current is None or item.score > current.score:
+            best[item.document.place_id] = item
+    return sorted(best.values(), key=lambda s: (-s.score, s.document.place_id))
+
+
+def decide(places: Sequence[Scored]) -> Verdict:
+    """Resolve, ask, or give up, from the best document of each place (best first)."""
+    offered = [p for p in places if p.score >= BUTTON_SCORE]
+    if not offered:
+        return Verdict("not_found", ())
+    top = offered[0]
+    runner_up = offered[1].score if len(offered) > 1 else 0.0
+    if (
+        top.query_coverage == 1.0
+        and top.score >= RESOLVE_SCORE
+        and top.score - runner_up >= RESOLVE_MARGIN
+    ):
+        return Verdict("resolved", (top,))
+    close = [p for p in offered if top.score - p.score <= BUTTON_WINDOW]
+    return Verdict("ambiguous", tuple(close[:MAX_BUTTONS]))
