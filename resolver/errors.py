@@ -1,0 +1,52 @@
+"""The project's exception family: every error a user can meet names what to do next.
+
+::
+
+    NoziriError                  base of everything the project raises on purpose
+    ├── SetupError               something is not installed or not configured yet
+    │   ├── ChecksumMismatch     a downloaded Meilisearch binary is not the pinned one
+    │   └── MissingSearchKey     no search key yet: the index has not been built
+    └── MeiliUnavailable         Meilisearch does not answer (not started, crashed, timed out)
+
+Messages never contain the master key or any API key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class NoziriError(Exception):
+    """Base class of the project's own errors; ``str(error)`` is meant for the user."""
+
+
+class SetupError(NoziriError):
+    """A required program, file or setting is missing or wrong."""
+
+
+class ChecksumMismatch(SetupError):  # noqa: N818  (names read as the event, like geopy's)
+    """A Meilisearch binary whose sha256 is not the pinned one.
+
+    Attributes:
+        path: The file that was checked.
+        expected: The pinned sha256 (hex).
+        actual: The sha256 of ``path`` (hex).
+    """
+
+    def __init__(self, *, path: Path, expected: str, actual: str) -> None:
+        self.path = path
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"checksum mismatch for {path}: expected sha256 {expected}, got {actual}. "
+            "The download is corrupt or not the pinned release: delete it and run "
+            "`python -m resolver.install --force`, or set MEILI_BINARY to a trusted binary."
+        )
+
+
+class MissingSearchKey(SetupError):  # noqa: N818
+    """No search-only key exists yet for the search role."""
+
+
+class MeiliUnavailable(NoziriError):  # noqa: N818
+    """Meilisearch could not be started or does not answer."""

@@ -1,0 +1,452 @@
+"""The embedded Meilisearch: the project's own server when ``MEILI_URL`` is not set.
+
+Everything lives in the data directory (``NOZIRI_DATA_DIR``, default ``.noziri/``)::
+
+    master.key   generated master key (0600); read only by the admin role
+    meili.toml   the server's config file (0600): database path and master key
+    meili/       the database
+    meili.json   state of the running instance: pid, port, url
+    meili.log    the server's output
+    search.key   search-only key saved by the index builder (0600)
+
+The server listens on 127.0.0.1 only, on a free port, always with ``--no-analytics``. The master
+key reaches it through ``meili.toml`` (not the command line, which other users can read), so a
+process that only searches can start the server without ever reading the key. An instance that
+is already running (state file, live pid, healthy ``/health``) is reused, and only an instance
+this process started is stopped: when its context exits, at interpreter exit, or on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from types import FrameType
+
+import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from resolver.errors import MeiliUnavailable, SetupError
+from resolver.install import resolve_binary
+from resolver.settings import MeiliSettings
+
+LOOPBACK = "127.0.0.1"
+STARTUP_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+PORT_ATTEMPTS = 3
+PRIVATE_FILE_MODE = 0o600
+
+
+class Role(StrEnum):
+    """Who asks for the server: the admin may create the master key, the search role may not."""
+
+    ADMIN = "admin"
+    SEARCH = "search"
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """The files of the embedded server inside the data directory."""
+
+    root: Path
+
+    @property
+    def db(self) -> Path:
+        """Return the database directory."""
+        return self.root / "meili"
+
+    @property
+    def master_key(self) -> Path:
+        """Return the master key file."""
+        return self.root / "master.key"
+
+    @property
+    def search_key(self) -> Path:
+        """Return the search-only key file."""
+        return self.root / "search.key"
+
+    @property
+    def config(self) -> Path:
+        """Return the server's TOML config file."""
+        return self.root / "meili.toml"
+
+    @property
+    def state(self) -> Path:
+        """Return the running-instance state file."""
+        return self.root / "meili.json"
+
+    @property
+    def log(self) -> Path:
+        """Return the server's log file."""
+        return self.root / "meili.log"
+
+    @property
+    def lock(self) -> Path:
+        """Return the lock file that serialises start and stop."""
+        return self.root / "meili.lock"
+
+
+def data_paths(settings: MeiliSettings) -> DataPaths:
+    """Return the embedded server's files for these settings."""
+    return DataPaths(settings.noziri_data_dir.expanduser().resolve())
+
+
+class ServerState(BaseModel):
+    """What ``meili.json`` records about the running instance."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pid: int
+    port: int
+    url: str
+
+
+@dataclass(frozen=True)
+class EmbeddedServer:
+    """A reachable embedded instance, and whether this process started it."""
+
+    url: str
+    pid: int
+    started_here: bool
+
+
+# ---------------------------------------------------------------- private files
+
+
+def write_private_file(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically, readable by the owner only (0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    with contextlib.suppress(FileNotFoundError):
+        partial.unlink()
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        stream.write(text)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(partial, path)
+    return path
+
+
+def read_private_file(path: Path) -> str:
+    """Read a key file, tightening its mode to 0600 if others could read it."""
+    if path.stat().st_mode & 0o077:
+        path.chmod(PRIVATE_FILE_MODE)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def ensure_master_key(paths: DataPaths) -> str:
+    """Return the master key, generating it (256 random bits, 0600 file) the first time."""
+    if not paths.master_key.exists():
+        write_private_file(paths.master_key, secrets.token_urlsafe(32) + "\n")
+    return read_private_file(paths.master_key)
+
+
+def toml_string(value: str | Path) -> str:
+    """Quote a value as a TOML basic string."""
+    return json.dumps(str(value))
+
+
+def server_config(*, db: Path, master_key: str, dumps: Path, snapshots: Path) -> str:
+    """Render the Meilisearch config file for one database."""
+    entries = {
+        "db_path": toml_string(db),
+        "dump_dir": toml_string(dumps),
+        "snapshot_dir": toml_string(snapshots),
+        "env": toml_string("production"),
+        "master_key": toml_string(master_key),
+        "no_analytics": "true",
+        "log_level": toml_string("WARN"),
+    }
+    return "".join(f"{name} = {value}\n" for name, value in entries.items())
+
+
+def write_server_config(config: Path, *, db: Path, master_key: str) -> Path:
+    """Write a private config file that keeps the database and dumps next to it."""
+    text = server_config(
+        db=db, master_key=master_key, dumps=db.parent / "dumps", snapshots=db.parent / "snapshots"
+    )
+    return write_private_file(config, text)
+
+
+def prepare_config(paths: DataPaths, role: Role) -> Path:
+    """Return the config file to start with; only the admin role may create the master key."""
+    if role is Role.ADMIN:
+        return write_server_config(paths.config, db=paths.db, master_key=ensure_master_key(paths))
+    if not paths.config.exists():
+        raise SetupError(
+            f"the embedded Meilisearch in {paths.root} has never been set up: "
+            "run `python -m index_builder build` first (or set MEILI_URL)."
+        )
+    return paths.config
+
+
+# ---------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    """Ask the kernel for a free TCP port on loopback."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def child_environment() -> dict[str, str]:
+    """Return this environment without MEILI_* variables, which would override the config."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("MEILI_")}
+
+
+def spawn(binary: Path, *, config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """Start ``meilisearch`` in its own session, logging to ``log``."""
+    command = [str(binary), "--config-file-path", str(config)]
+    command += ["--http-addr", f"{LOOPBACK}:{port}", "--no-analytics"]
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=config.parent,
+            env=child_environment(),
+            start_new_session=True,
+        )
+
+
+def is_healthy(url: str, *, timeout_s: float = 1.0) -> bool:
+    """Tell whether Meilisearch at ``url`` answers ``/health`` with ``available``."""
+    try:
+        response = httpx.get(f"{url}/health", timeout=timeout_s, trust_env=False)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == httpx.codes.OK and '"available"' in response.text
+
+
+def log_tail(log: Path, *, count: int = 12) -> str:
+    """Return the last lines of the server's log, for error messages."""
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return "(no log)"
+    return "\n".join(line for line in lines[-count:] if line.strip())
+
+
+def port_was_taken(log: Path) -> bool:
+    """Tell whether the server died because its port was taken meanwhile."""
+    return "Address already in use" in log_tail(log, count=40)
+
+
+def wait_until_healthy(
+    process: subprocess.Popen[bytes], url: str, *, log: Path, timeout_s: float
+) -> None:
+    """Poll ``/health`` until the server answers, it exits, or ``timeout_s`` passes."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise MeiliUnavailable(
+                f"Meilisearch exited with status {process.returncode} while starting. "
+                f"Its log ({log}) ends with:\n{log_tail(log)}"
+            )
+        if is_healthy(url):
+            return
+        time.sleep(0.05)
+    stop_process(process)
+    raise MeiliUnavailable(
+        f"Meilisearch did not answer {url}/health within {timeout_s:.0f} s; it was stopped. "
+        f"See {log}; a slow disk may need a longer start-up timeout."
+    )
+
+
+def start_process(
+    binary: Path, *, config: Path, log: Path, timeout_s: float = STARTUP_TIMEOUT_S
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start a healthy server on a free loopback port; return it and its port.
+
+    Raises:
+        MeiliUnavailable: it exited or did not become healthy within ``timeout_s``.
+    """
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        port = free_port()
+        process = spawn(binary, config=config, port=port, log=log)
+        try:
+            wait_until_healthy(process, f"http://{LOOPBACK}:{port}", log=log, timeout_s=timeout_s)
+        except MeiliUnavailable:
+            if attempt < PORT_ATTEMPTS and port_was_taken(log):
+                continue
+            raise
+        return process, port
+    raise AssertionError("unreachable: the last attempt raises")  # pragma: no cover
+
+
+def stop_process(process: subprocess.Popen[bytes], *, timeout_s: float = STOP_TIMEOUT_S) -> None:
+    """Stop a server gracefully (SIGTERM), killing it if it does not exit in time."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+# ---------------------------------------------------------------- state and reuse
+
+
+def read_state(paths: DataPaths) -> ServerState | None:
+    """Return the recorded instance, or ``None`` if there is no readable state file."""
+    try:
+        return ServerState.model_validate_json(paths.state.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValidationError):
+        return None
+
+
+def write_state(paths: DataPaths, state: ServerState) -> None:
+    """Record the running instance."""
+    write_private_file(paths.state, state.model_dump_json() + "\n")
+
+
+def forget_state(paths: DataPaths) -> None:
+    """Remove the state file."""
+    paths.state.unlink(missing_ok=True)
+
+
+def runs_our_server(pid: int, paths: DataPaths) -> bool:
+    """Tell whether ``pid`` is a live server started with this data directory's config file."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"--config-file-path" in command and str(paths.config).encode() in command
+
+
+def running_instance(paths: DataPaths) -> EmbeddedServer | None:
+    """Return the already running instance of this data directory, if there is a healthy one.
+
+    Raises:
+        MeiliUnavailable: our server process is alive but does not answer.
+    """
+    state = read_state(paths)
+    if state is None:
+        return None
+    if not runs_our_server(state.pid, paths):
+        forget_state(paths)
+        return None
+    if not is_healthy(state.url, timeout_s=3.0):
+        raise MeiliUnavailable(
+            f"the embedded Meilisearch (pid {state.pid}) is running but does not answer at "
+            f"{state.url}: stop it with `kill {state.pid}` and retry. See {paths.log}."
+        )
+    return EmbeddedServer(url=state.url, pid=state.pid, started_here=False)
+
+
+@contextlib.contextmanager
+def locked(paths: DataPaths) -> Iterator[None]:
+    """Hold an exclusive lock on the data directory while starting or stopping."""
+    paths.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with paths.lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# ---------------------------------------------------------------- shutdown safety
+
+_STARTED: dict[int, tuple[subprocess.Popen[bytes], DataPaths]] = {}
+
+
+def shutdown(pid: int) -> None:
+    """Stop a server this process started and forget its state; unknown pids are ignored."""
+    entry = _STARTED.pop(pid, None)
+    if entry is None:
+        return
+    process, paths = entry
+    with locked(paths):
+        state = read_state(paths)
+        if state is not None and state.pid == pid:
+            forget_state(paths)
+        stop_process(process)
+
+
+def shutdown_all() -> None:
+    """Stop every server this process started (registered with :mod:`atexit`)."""
+    for pid in list(_STARTED):
+        shutdown(pid)
+
+
+def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """Turn SIGTERM into ``SystemExit`` so context managers and atexit stop the server."""
+    raise SystemExit(128 + signum)
+
+
+def install_shutdown_hooks() -> None:
+    """Register the atexit hook, and a SIGTERM handler if nobody else installed one."""
+    atexit.register(shutdown_all)
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, exit_on_sigterm)
+
+
+def start_embedded(
+    settings: MeiliSettings, paths: DataPaths, *, role: Role, timeout_s: float
+) -> EmbeddedServer:
+    """Start a new instance for ``paths`` and record it (the caller holds the lock)."""
+    config = prepare_config(paths, role)
+    binary = resolve_binary(settings).path
+    process, port = start_process(binary, config=config, log=paths.log, timeout_s=timeout_s)
+    url = f"http://{LOOPBACK}:{port}"
+    _STARTED[process.pid] = (process, paths)
+    install_shutdown_hooks()
+    write_state(paths, ServerState(pid=process.pid, port=port, url=url))
+    return EmbeddedServer(url=url, pid=process.pid, started_here=True)
+
+
+def acquire(
+    settings: MeiliSettings, *, role: Role, timeout_s: float = STARTUP_TIMEOUT_S
+) -> EmbeddedServer:
+    """Reuse the running embedded instance or start one (see :func:`embedded_server`)."""
+    paths = data_paths(settings)
+    with locked(paths):
+        running = running_instance(paths)
+        if running is not None:
+            return running
+        return start_embedded(settings, paths, role=role, timeout_s=timeout_s)
+
+
+@contextlib.contextmanager
+def embedded_server(
+    settings: MeiliSettings, *, role: Role = Role.ADMIN, timeout_s: float = STARTUP_TIMEOUT_S
+) -> Iterator[EmbeddedServer]:
+    """Run with the embedded Meilisearch reachable; stop it on exit if this call started it.
+
+    Args:
+        settings: Which data directory and binary to use.
+        role: ``ADMIN`` creates the master key and config when missing; ``SEARCH`` needs them
+            to exist already and never reads the master key.
+        timeout_s: How long to wait for ``/health`` after starting.
+
+    Raises:
+        SetupError: no binary, or (search role) the server was never set up.
+        MeiliUnavailable: the server did not start or a running one does not answer.
+    """
+    server = acquire(settings, role=role, timeout_s=timeout_s)
+    try:
+        yield server
+    finally:
+        if server.started_here:
+            shutdown(server.pid)
