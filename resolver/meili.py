@@ -44,7 +44,7 @@ RETURNED_FIELDS = (
 )
 
 
-class _Transient(Exception):
+class _TransientError(Exception):
     """A failure worth one more try: connection trouble or a 5xx answer."""
 
 
@@ -104,12 +104,12 @@ class MeiliBackend:
     def _post_with_retries(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
             return self._retrying_post(path, body)
-        except _Transient as exc:
+        except _TransientError as exc:
             raise MeiliUnavailable(f"Meilisearch did not answer in time: {exc}") from exc
 
     def _retrying_post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         @retry(
-            retry=retry_if_exception_type(_Transient),
+            retry=retry_if_exception_type(_TransientError),
             stop=stop_after_attempt(2) | stop_after_delay(self._deadline_s),
             wait=wait_exponential(multiplier=0.05, max=0.3),
             reraise=True,
@@ -123,9 +123,9 @@ class MeiliBackend:
         try:
             response = self._client.post(path, json=body)
         except httpx.TransportError as exc:  # refused, reset, timed out
-            raise _Transient(type(exc).__name__) from exc
+            raise _TransientError(type(exc).__name__) from exc
         if response.status_code >= 500:
-            raise _Transient(f"HTTP {response.status_code}")
+            raise _TransientError(f"HTTP {response.status_code}")
         if response.status_code >= 400:
             raise MeiliUnavailable(describe_client_error(response))
         result: dict[str, Any] = response.json()

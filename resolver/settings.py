@@ -22,12 +22,16 @@ class MeiliSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    meili_url: str | None = Field(default=None, description="Use this server instead of the embedded one.")
+    meili_url: str | None = Field(
+        default=None, description="Use this server instead of the embedded one."
+    )
     meili_master_key: SecretStr | None = None
     meili_search_key: SecretStr | None = Field(
         default=None, description="A search-only key; by default the one the index builder created."
     )
-    meili_binary: Path | None = Field(default=None, description="The meilisearch executable to run.")
+    meili_binary: Path | None = Field(
+        default=None, description="The meilisearch executable to run."
+    )
     meili_index: str = LIVE_INDEX
     noziri_data_dir: Path = Field(default=PROJECT_ROOT / ".noziri")
     meili_timeout_s: float = Field(default=2.0, gt=0, description="Per-request timeout.")

@@ -18,13 +18,24 @@ from resolver.rank import (
 )
 
 
-def make_hit(place_id: str = "dyu-0013", *, names: list[str], kind: str = "avenue", score: float = 0.9,
-             latin: list[str] | None = None, popularity: int = 0) -> Hit:  # fmt: skip
+def make_hit(
+    place_id: str = "dyu-0013",
+    *,
+    names: list[str],
+    kind: str = "avenue",
+    score: float = 0.9,
+    latin: list[str] | None = None,
+    popularity: int = 0,
+) -> Hit:
     """A hit with the fields the scorer reads."""
     document = PlaceDocument(
-        id=place_id, place_id=place_id, kind=kind, names=names, names_latin=latin or [],
+        id=place_id,
+        place_id=place_id,
+        kind=kind,
+        names=names,
+        names_latin=latin or [],
         popularity=popularity,
-    )  # fmt: skip
+    )
     return Hit(document=document, score=score)
 
 
@@ -37,18 +48,31 @@ def score(
 
 @pytest.mark.parametrize(
     ("a", "b", "distance"),
-    [("рудаки", "рудаки", 0), ("рудаке", "рудаки", 1), ("рдуаки", "рудаки", 1), ("рудки", "рудаки", 1),
-     ("сомони", "самани", 2), ("abc", "xyz", 3)],
-)  # fmt: skip
+    [
+        ("рудаки", "рудаки", 0),
+        ("рудаке", "рудаки", 1),
+        ("рдуаки", "рудаки", 1),
+        ("рудки", "рудаки", 1),
+        ("сомони", "самани", 2),
+        ("abc", "xyz", 3),
+    ],
+)
 def test_edit_distance_counts_transpositions_as_one(a: str, b: str, distance: int) -> None:
     assert edit_distance(a, b, limit=5) == distance
 
 
 @pytest.mark.parametrize(
     ("query_word", "name_word", "cost"),
-    [("45", "46", None), ("айни", "айни", 0), ("айне", "айни", None), ("рудаке", "рудаки", 1),
-     ("исмоилии", "исмоили", 1), ("и", "исмоили", 0), ("и", "сомони", None)],
-)  # fmt: skip
+    [
+        ("45", "46", None),
+        ("айни", "айни", 0),
+        ("айне", "айни", None),
+        ("рудаке", "рудаки", 1),
+        ("исмоилии", "исмоили", 1),
+        ("и", "исмоили", 0),
+        ("и", "сомони", None),
+    ],
+)
 def test_words_get_meilisearchs_typo_budget_and_initials_match_word_starts(
     query_word: str, name_word: str, cost: int | None
 ) -> None:
