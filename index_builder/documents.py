@@ -1,0 +1,265 @@
+"""Turn the gazetteer into Meilisearch documents (pure: values in, values out).
+
+One :class:`~resolver.index_schema.PlaceDocument` per place. A street or avenue linked to
+several sectors by house ranges becomes one document per range (``<place_id>--<n>``), so a hit
+already carries the sector its houses belong to.
+
+Search fields hold only text produced by the resolver's own pipeline
+(:func:`resolver.normalize.fold` and :func:`resolver.normalize.latin_key`), the same functions
+the resolver applies to a query, so ``Хисор`` meets ``Ҳисор`` and ``Rudaki`` meets ``Рӯдакӣ``.
+Every name is indexed twice: as written (``кучаи айни``) and without its street-type word
+(``айни``), so a bare name is an exact match too.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from resolver.gazetteer import (
+    AddressTerm,
+    Gazetteer,
+    HouseRange,
+    Link,
+    Place,
+    PlaceAlias,
+    PlaceKind,
+    TermClass,
+)
+from resolver.index_schema import GeoPoint, PlaceDocument
+from resolver.normalize import fold, latin_key
+
+# Generic words that name the *type* of an address, not the place: stripping them from a name
+# leaves the part residents type (``кӯчаи Айнӣ`` -> ``айни``). Market, park and mall words stay:
+# ``бозори Шоҳмансур`` is not ``ноҳияи Шоҳмансур``.
+STRIPPABLE_TERM_CLASSES = frozenset(
+    {
+        TermClass.STREET,
+        TermClass.AVENUE,
+        TermClass.PASSAGE,
+        TermClass.SQUARE,
+        TermClass.MAHALLA,
+        TermClass.MICRODISTRICT,
+        TermClass.DISTRICT,
+        TermClass.CITY,
+    }
+)
+_TOKEN_PUNCTUATION = string.punctuation + "«»“”„‘’№"
+
+# Popularity (0-100) breaks ties between equally good matches, so "Рудаки" lists the avenue
+# before a shop on it. Base by kind: what residents name most when asked where they live or
+# meet (long avenues, markets, malls, big landmarks) first; then a bonus for source confidence,
+# for every extra known name (a place with many names is a well-known place), and for
+# coordinates (mapped places are the prominent ones).
+KIND_POPULARITY: dict[PlaceKind, int] = {
+    PlaceKind.AVENUE: 60,
+    PlaceKind.MARKET: 50,
+    PlaceKind.MALL: 45,
+    PlaceKind.SQUARE: 45,
+    PlaceKind.DISTRICT: 40,
+    PlaceKind.LANDMARK: 40,
+    PlaceKind.UNIVERSITY: 35,
+    PlaceKind.HOSPITAL: 35,
+    PlaceKind.MICRODISTRICT: 30,
+    PlaceKind.MAHALLA: 25,
+    PlaceKind.STREET: 25,
+    PlaceKind.HOTEL: 20,
+    PlaceKind.OFFICE: 15,
+}
+CONFIDENCE_BONUS = {"high": 15, "medium": 8, "low": 0}
+NAME_BONUS_EACH = 3
+NAME_BONUS_MAX = 15
+GEO_BONUS = 5
+
+
+@dataclass(frozen=True)
+class TypeWords:
+    """Street-type phrases (folded, as token tuples) that may be cut off a name's ends."""
+
+    phrases: frozenset[tuple[str, ...]]
+
+    @classmethod
+    def from_terms(cls, terms: Iterable[AddressTerm]) -> TypeWords:
+        """Collect the strippable spellings of the seed's address terms, folded."""
+        phrases = {
+            tokens
+            for term in terms
+            if term.term_class in STRIPPABLE_TERM_CLASSES
+            for spelling in term.spellings
+            if (tokens := bare_tokens(fold(spelling)))
+        }
+        return cls(frozenset(phrases))
+
+    def strip(self, folded: str) -> str:
+        """Cut type phrases off both ends of a folded name, unless nothing would remain."""
+        tokens = folded.split()
+        changed = True
+        while changed:
+            changed = False
+            for phrase in self.phrases:
+                size = len(phrase)
+                if len(tokens) > size and bare_tokens(" ".join(tokens[:size])) == phrase:
+                    tokens, changed = tokens[size:], True
+                elif len(tokens) > size and bare_tokens(" ".join(tokens[-size:])) == phrase:
+                    tokens, changed = tokens[:-size], True
+        return " ".join(tokens)
+
+
+def bare_tokens(text: str) -> tuple[str, ...]:
+    """Split on spaces and drop punctuation around each token (``ул.`` -> ``ул``)."""
+    stripped = (token.strip(_TOKEN_PUNCTUATION) for token in text.split())
+    return tuple(token for token in stripped if token)
+
+
+def build_documents(gazetteer: Gazetteer) -> list[PlaceDocument]:
+    """Build every search document of the gazetteer, in place order."""
+    type_words = TypeWords.from_terms(gazetteer.aliases.terms)
+    aliases = aliases_by_place(gazetteer.aliases.places)
+    links = links_by_place(gazetteer.links)
+    documents: list[PlaceDocument] = []
+    for place in gazetteer.places:
+        base = base_document(place, aliases.get(place.id, ()), type_words=type_words)
+        documents.extend(link_document(base, links.get(place.id, ())))
+    return documents
+
+
+def aliases_by_place(aliases: Iterable[PlaceAlias]) -> dict[str, list[str]]:
+    """Group seed alias texts by place id."""
+    grouped: dict[str, list[str]] = {}
+    for alias in aliases:
+        grouped.setdefault(alias.place_id, []).append(alias.alias)
+    return grouped
+
+
+def links_by_place(links: Iterable[Link]) -> dict[str, list[Link]]:
+    """Group sector links by place id, ordered along the street (by first house, then parity)."""
+    grouped: dict[str, list[Link]] = {}
+    for link in links:
+        grouped.setdefault(link.place_id, []).append(link)
+    for place_links in grouped.values():
+        place_links.sort(key=link_order)
+    return grouped
+
+
+def link_order(link: Link) -> tuple[int, str, str]:
+    """Order links by house range start, parity and sector id."""
+    houses = link.houses
+    return (houses.start if houses else 0, houses.parity if houses else "", link.sector_id)
+
+
+def base_document(place: Place, aliases: Sequence[str], *, type_words: TypeWords) -> PlaceDocument:
+    """Build a place's document without its sector link."""
+    names = current_names(place)
+    other_names = [*place.old_names, *place.alt_names, *place.derived_names, *aliases]
+    folded_names = search_forms(names, type_words=type_words)
+    folded_aliases = [
+        form
+        for form in search_forms(other_names, type_words=type_words)
+        if form not in folded_names
+    ]
+    return PlaceDocument(
+        id=place.id,
+        place_id=place.id,
+        kind=place.kind.value,
+        name_tg=place.name_tg,
+        name_ru=place.name_ru,
+        name_en=place.name_en,
+        district=[district.value for district in place.districts],
+        names=folded_names,
+        names_latin=latin_forms(folded_names),
+        aliases=folded_aliases,
+        aliases_latin=latin_forms(folded_aliases),
+        address=address_text(place, type_words=type_words),
+        popularity=popularity(place, extra_names=len(other_names)),
+        _geo=geo_point(place),
+    )
+
+
+def current_names(place: Place) -> list[str]:
+    """Return the place's current names in Tajik, Russian and English (those it has)."""
+    return [name for name in (place.name_tg, place.name_ru, place.name_en) if name]
+
+
+def search_forms(texts: Iterable[str], *, type_words: TypeWords) -> list[str]:
+    """Fold each text and add its form without type words; unique, in first-seen order."""
+    forms: list[str] = []
+    for text in texts:
+        folded = fold(text)
+        forms.extend((folded, type_words.strip(folded)))
+    return unique_nonempty(forms)
+
+
+def latin_forms(folded: Iterable[str]) -> list[str]:
+    """Return the Latin key of each folded text; unique, in first-seen order."""
+    return unique_nonempty(latin_key(text) for text in folded)
+
+
+def unique_nonempty(texts: Iterable[str]) -> list[str]:
+    """Drop blanks and repeats, keeping the first occurrence's position."""
+    return list(dict.fromkeys(text.strip() for text in texts if text.strip()))
+
+
+def address_text(place: Place, *, type_words: TypeWords) -> str | None:
+    """Return a building's folded ``street house`` (``рудаки 83``), if the seed knows its street."""
+    if place.address is None or not place.address.street:
+        return None
+    street = type_words.strip(fold(place.address.street))
+    house = fold(place.address.house) if place.address.house else ""
+    return f"{street} {house}".strip() or None
+
+
+def geo_point(place: Place) -> GeoPoint | None:
+    """Return Meilisearch's ``_geo`` value when the place has coordinates."""
+    if place.lat is None or place.lon is None:
+        return None
+    return GeoPoint(lat=place.lat, lng=place.lon)
+
+
+def popularity(place: Place, *, extra_names: int) -> int:
+    """Score how well known a place is (0-100) by the heuristic documented above."""
+    score = KIND_POPULARITY.get(place.kind, 20) + CONFIDENCE_BONUS[place.confidence]
+    score += min(NAME_BONUS_MAX, NAME_BONUS_EACH * extra_names)
+    if place.lat is not None and place.lon is not None:
+        score += GEO_BONUS
+    return min(score, 100)
+
+
+def link_document(base: PlaceDocument, links: Sequence[Link]) -> list[PlaceDocument]:
+    """Attach sector links: one document for a single sector, one per range for a split street."""
+    sector_ids = sorted({link.sector_id for link in links})
+    if is_split(links):
+        return [segment_document(base, link, n, sector_ids) for n, link in enumerate(links, 1)]
+    sector_id = sector_ids[0] if len(sector_ids) == 1 else None
+    houses = links[0].houses if len(links) == 1 else None
+    return [
+        base.model_copy(
+            update={"sector_id": sector_id, "sector_ids": sector_ids, **house_fields(houses)}
+        )
+    ]
+
+
+def is_split(links: Sequence[Link]) -> bool:
+    """Tell whether a place is split by house ranges (several links, each with houses)."""
+    return len(links) > 1 and all(link.houses is not None for link in links)
+
+
+def segment_document(
+    base: PlaceDocument, link: Link, number: int, sector_ids: list[str]
+) -> PlaceDocument:
+    """Build the document of one house-range segment of a split street."""
+    update = {
+        "id": f"{base.place_id}--{number}",
+        "segment": number,
+        "sector_id": link.sector_id,
+        "sector_ids": sector_ids,
+        **house_fields(link.houses),
+    }
+    return base.model_copy(update=update)
+
+
+def house_fields(houses: HouseRange | None) -> dict[str, int | str | None]:
+    """Return the document's house range fields for a link's range (all None without one)."""
+    if houses is None:
+        return {"house_start": None, "house_end": None, "house_parity": None}
+    return {"house_start": houses.start, "house_end": houses.end, "house_parity": houses.parity}

@@ -1,0 +1,168 @@
+"""The index settings, as reviewed data (pure: the only input is the gazetteer, for synonyms).
+
+Why each setting is what it is:
+
+- ``searchableAttributes``: current names first, then their Latin keys, then old/informal names,
+  then a building's address. The ``attribute`` ranking rule uses this order, so a place whose
+  *current* name matches beats one whose *old* name matches, and both beat a shop that merely
+  stands on that street. Display names are not searchable: they hold unfolded Tajik letters that
+  Meilisearch treats as foreign letters (FIELD_NOTES), and would only add noise.
+- ``rankingRules``: Meilisearch's defaults (words, typo, proximity, attribute, sort, exactness),
+  then ``popularity:desc`` as the last tie-breaker. Text relevance must decide first: a
+  popularity rule any earlier would let a big avenue with a typo beat a small street spelled
+  exactly. ``exactness`` before popularity makes ``айни`` pick the place named exactly that.
+- ``typoTolerance``: ``disableOnNumbers`` so house and microdistrict numbers never fuzz (45 is not
+  46, 82 мкр. is not 83). One typo from 4 letters (Tajik street names are short: Айни, Сино,
+  Вахш; residents write ``Аини`` for ``Айни``), two from 8. Meilisearch charges a typo on the
+  first letter double, which keeps 4-letter matches strict.
+- ``synonyms``: only for real aliases that are abbreviations or multi-word names, folded exactly as
+  queries are. Single-word aliases are already in the ``aliases`` field, and address-type words
+  (ул., кӯчаи, street) are removed by the resolver's parser, so neither needs a synonym. See
+  :func:`build_synonyms` for the limits that keep the table from exploding.
+- ``stopWords``: none. Candidates such as ``и`` (Russian "and") are the Tajik izofa inside names
+  (``Исмоили Сомонӣ``, ``и сомони``) and words like ``назди``/``рядом`` are removed by the parser,
+  where their context is known.
+- ``separatorTokens``: ``№`` so ``№45`` reads as ``45``; ``/``, ``-`` and ``.`` already separate.
+- ``filterableAttributes``/``sortableAttributes``: what the resolver filters on (kind, district,
+  sector) and sorts by (popularity, distance). ``facetSearch`` is off (nobody searches facet
+  values) and ``proximityPrecision`` is ``byWord`` (default): names are short, but
+  ``кучаи 1 айни`` vs ``айни 1`` needs word distances.
+- ``pagination.maxTotalHits``: the resolver never needs more than a few dozen hits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from index_builder.documents import TypeWords, current_names, unique_nonempty
+from resolver.gazetteer import AliasKind, Gazetteer, PlaceAlias
+from resolver.normalize import fold, latin_key
+
+SEARCHABLE_ATTRIBUTES = ["names", "names_latin", "aliases", "aliases_latin", "address"]
+DISPLAYED_ATTRIBUTES = [
+    "id",
+    "place_id",
+    "kind",
+    "name_tg",
+    "name_ru",
+    "name_en",
+    "district",
+    "sector_id",
+    "sector_ids",
+    "house_start",
+    "house_end",
+    "house_parity",
+    "segment",
+    "popularity",
+    "_geo",
+]
+RANKING_RULES = ["words", "typo", "proximity", "attribute", "sort", "exactness", "popularity:desc"]
+FILTERABLE_ATTRIBUTES = ["kind", "district", "sector_id", "sector_ids", "place_id"]
+SORTABLE_ATTRIBUTES = ["popularity", "_geo"]
+TYPO_TOLERANCE = {
+    "enabled": True,
+    "minWordSizeForTypos": {"oneTypo": 4, "twoTypos": 8},
+    "disableOnNumbers": True,
+}
+SEPARATOR_TOKENS = ["№"]
+MAX_TOTAL_HITS = 200
+
+# Meilisearch looks a synonym's source up only for phrases of 1-3 query words.
+MAX_SYNONYM_WORDS = 3
+# A source with more targets than this is a generic word, not an alias: skip it.
+MAX_SYNONYM_TARGETS = 4
+
+
+def index_settings(gazetteer: Gazetteer) -> dict[str, object]:
+    """Return the full settings object for ``PATCH /indexes/{uid}/settings``."""
+    return {
+        "searchableAttributes": SEARCHABLE_ATTRIBUTES,
+        "displayedAttributes": DISPLAYED_ATTRIBUTES,
+        "rankingRules": RANKING_RULES,
+        "filterableAttributes": FILTERABLE_ATTRIBUTES,
+        "sortableAttributes": SORTABLE_ATTRIBUTES,
+        "typoTolerance": TYPO_TOLERANCE,
+        "synonyms": build_synonyms(gazetteer),
+        "stopWords": [],
+        "separatorTokens": SEPARATOR_TOKENS,
+        "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
+        "facetSearch": False,
+        "proximityPrecision": "byWord",
+    }
+
+
+def build_synonyms(gazetteer: Gazetteer) -> dict[str, list[str]]:
+    """Map abbreviation and multi-word aliases to their place's names, and back for abbreviations.
+
+    ``и сомони`` <-> ``исмоили сомони`` lets ``Исмоили Сомони 6`` find a building whose address
+    says ``пр. И. Сомони 6``. Each pair is added in folded Cyrillic and in Latin keys (the two
+    forms the resolver searches). Limits: both sides 1-3 words after the type word is cut off
+    (Meilisearch ignores longer sources), an alias that belongs to two places is dropped (it would
+    point at the wrong one), and a source with more than :data:`MAX_SYNONYM_TARGETS` targets is
+    dropped as too generic.
+    """
+    type_words = TypeWords.from_terms(gazetteer.aliases.terms)
+    names = {
+        place.id: short_forms(current_names(place), type_words=type_words)
+        for place in gazetteer.places
+    }
+    pairs: list[tuple[str, str]] = []
+    for alias in unambiguous_aliases(gazetteer.aliases.places, type_words=type_words):
+        for name in names.get(alias.place_id, ()):
+            pairs.extend(synonym_pairs(alias, name))
+    return group_synonyms(pairs)
+
+
+def short_forms(texts: Iterable[str], *, type_words: TypeWords) -> list[str]:
+    """Return the folded, type-word-free forms of texts that have at most 3 words."""
+    forms = unique_nonempty(type_words.strip(fold(text)) for text in texts)
+    return [form for form in forms if len(form.split()) <= MAX_SYNONYM_WORDS]
+
+
+def unambiguous_aliases(
+    aliases: Iterable[PlaceAlias], *, type_words: TypeWords
+) -> list[PlaceAlias]:
+    """Return abbreviation/multi-word aliases (short folded forms) naming exactly one place."""
+    owners: dict[str, set[str]] = {}
+    first: dict[str, PlaceAlias] = {}
+    for alias in aliases:
+        for form in short_forms([alias.alias], type_words=type_words):
+            owners.setdefault(form, set()).add(alias.place_id)
+            first.setdefault(form, alias.model_copy(update={"alias": form}))
+    return [
+        first[form]
+        for form, places in owners.items()
+        if len(places) == 1 and is_synonym_worthy(form, first[form].kind)
+    ]
+
+
+def is_synonym_worthy(form: str, kind: AliasKind) -> bool:
+    """Tell whether an alias needs a synonym: abbreviations always, other kinds when multi-word."""
+    return kind is AliasKind.ABBREVIATION or len(form.split()) > 1
+
+
+def synonym_pairs(alias: PlaceAlias, name: str) -> list[tuple[str, str]]:
+    """Return the directed (source, target) pairs linking one alias to one name, both scripts."""
+    forward = [(alias.alias, name), (latin_key(alias.alias), latin_key(name))]
+    backward = [(target, source) for source, target in forward]
+    pairs = forward + backward if alias.kind is AliasKind.ABBREVIATION else forward
+    return [(source, target) for source, target in pairs if source and target and source != target]
+
+
+def group_synonyms(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Group pairs by source, sorted, dropping sources with too many targets."""
+    grouped: dict[str, set[str]] = {}
+    for source, target in pairs:
+        grouped.setdefault(source, set()).add(target)
+    return {
+        source: sorted(targets)
+        for source, targets in sorted(grouped.items())
+        if len(targets) <= MAX_SYNONYM_TARGETS
+    }
+
+
+def settings_summary(settings: Mapping[str, object]) -> str:
+    """Describe the settings in one line for the build log."""
+    synonyms = settings.get("synonyms")
+    count = len(synonyms) if isinstance(synonyms, dict) else 0
+    return f"{len(SEARCHABLE_ATTRIBUTES)} searchable attributes, {count} synonym sources"

@@ -1,0 +1,337 @@
+"""Documents, settings and the dry-run diff built from small hand-made gazetteers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from index_builder.diff import diff_documents
+from index_builder.documents import TypeWords, build_documents, popularity
+from index_builder.index_settings import build_synonyms, index_settings
+from resolver.gazetteer import (
+    Address,
+    AddressTerm,
+    Aliases,
+    AliasKind,
+    District,
+    Gazetteer,
+    HouseRange,
+    Link,
+    Officer,
+    Place,
+    PlaceAlias,
+    PlaceKind,
+    Sector,
+    TermClass,
+)
+from resolver.index_schema import PlaceDocument
+from resolver.normalize import fold, latin_key
+
+TERMS = (
+    AddressTerm(term_class=TermClass.STREET, spellings=("кӯчаи", "кӯча", "улица", "ул.", "street")),
+    AddressTerm(term_class=TermClass.AVENUE, spellings=("хиёбони", "проспект", "пр-т", "avenue")),
+    AddressTerm(term_class=TermClass.DISTRICT, spellings=("ноҳияи", "район", "district")),
+    AddressTerm(term_class=TermClass.MARKET, spellings=("бозори", "рынок", "bazaar")),
+)
+
+
+def make_place(**overrides: Any) -> Place:
+    """Return a valid place; override any field."""
+    fields: dict[str, Any] = {
+        "id": "dyu-0100",
+        "kind": PlaceKind.STREET,
+        "name_tg": "кӯчаи Айнӣ",
+        "name_ru": "улица Айни",
+        "name_en": "Ayni Street",
+        "districts": (District.SHOHMANSUR,),
+        "confidence": "high",
+    }
+    return Place(**{**fields, **overrides})
+
+
+def make_sector(sector_id: str = "SHM-01") -> Sector:
+    """Return a fictional sector with a fictional officer."""
+    officer = Officer(
+        name_tg="Фирӯз Раҳимов",
+        name_ru="Фируз Рахимов",
+        name_en="Firuz Rahimov",
+        rank="captain",
+        phone="+992 00 123 45 67",
+        reception_hours="Tue 17:00-20:00",
+    )
+    return Sector(
+        id=sector_id,
+        district=District.SHOHMANSUR,
+        name=sector_id,
+        office_address_tg="кӯчаи Айнӣ 1",
+        office_address_ru="ул. Айни 1",
+        officer=officer,
+    )
+
+
+def make_gazetteer(
+    places: tuple[Place, ...] = (),
+    links: tuple[Link, ...] = (),
+    aliases: tuple[PlaceAlias, ...] = (),
+) -> Gazetteer:
+    """Return a gazetteer of the given places, linked to sectors as given (or one sector each)."""
+    places = places or (make_place(),)
+    links = links or tuple(Link(place_id=p.id, sector_id="SHM-01") for p in places)
+    sectors = tuple(make_sector(sid) for sid in sorted({link.sector_id for link in links}))
+    return Gazetteer(
+        places=places,
+        aliases=Aliases(places=aliases, terms=TERMS),
+        sectors=sectors,
+        links=links,
+    )
+
+
+def only(documents: list[PlaceDocument]) -> PlaceDocument:
+    """Return the single document of a one-place build."""
+    assert len(documents) == 1
+    return documents[0]
+
+
+def split_street_links(place_id: str = "dyu-0100") -> tuple[Link, ...]:
+    """Return three house-range links of one street over two sectors."""
+    return (
+        Link(place_id=place_id, sector_id="SHM-02", houses=HouseRange(start=51)),
+        Link(
+            place_id=place_id, sector_id="SHM-01", houses=HouseRange(start=1, end=49, parity="odd")
+        ),
+        Link(
+            place_id=place_id, sector_id="SHM-01", houses=HouseRange(start=2, end=50, parity="even")
+        ),
+    )
+
+
+def test_single_sector_place_gets_its_sector_directly() -> None:
+    document = only(build_documents(make_gazetteer()))
+    assert (document.id, document.sector_id, document.sector_ids) == (
+        "dyu-0100",
+        "SHM-01",
+        ["SHM-01"],
+    )
+    assert document.segment is None and document.house_start is None
+
+
+def test_split_street_gets_one_document_per_house_range_in_street_order() -> None:
+    documents = build_documents(make_gazetteer(links=split_street_links()))
+    assert [d.id for d in documents] == ["dyu-0100--1", "dyu-0100--2", "dyu-0100--3"]
+    assert [(d.house_start, d.house_end, d.house_parity) for d in documents] == [
+        (1, 49, "odd"),
+        (2, 50, "even"),
+        (51, None, "all"),
+    ]
+    assert [d.sector_id for d in documents] == ["SHM-01", "SHM-01", "SHM-02"]
+    assert all(d.sector_ids == ["SHM-01", "SHM-02"] for d in documents)
+    assert all(d.place_id == "dyu-0100" and d.names == documents[0].names for d in documents)
+
+
+def test_segments_are_numbered_from_one() -> None:
+    documents = build_documents(make_gazetteer(links=split_street_links()))
+    assert [d.segment for d in documents] == [1, 2, 3]
+
+
+def test_unlinked_place_still_gets_a_document_without_sector() -> None:
+    gazetteer = make_gazetteer().model_copy(update={"links": ()})
+    document = only(build_documents(gazetteer))
+    assert document.sector_id is None and document.sector_ids == []
+
+
+@pytest.mark.parametrize(
+    ("name_tg", "expected"),
+    [
+        ("хиёбони Рӯдакӣ", ["хиебони рудаки", "рудаки"]),
+        ("кӯчаи Бобоҷон Ғафуров", ["кучаи бобочон гафуров", "бобочон гафуров"]),
+        ("Ҳисор", ["хисор"]),
+        ("кӯчаи Қаҳҳоров", ["кучаи каххоров", "каххоров"]),
+    ],
+)
+def test_names_hold_folded_names_with_and_without_the_type_word(
+    name_tg: str, expected: list[str]
+) -> None:
+    place = make_place(name_tg=name_tg, name_ru=None, name_en=None)
+    assert only(build_documents(make_gazetteer((place,)))).names == expected
+
+
+def test_names_cover_every_language_and_are_unique() -> None:
+    document = only(build_documents(make_gazetteer()))
+    assert document.names == ["кучаи айни", "айни", fold("улица Айни"), "ayni street", "ayni"]
+
+
+def test_type_word_at_the_end_is_stripped_too() -> None:
+    place = make_place(name_tg=None, name_ru=None, name_en="Rudaki Avenue")
+    assert only(build_documents(make_gazetteer((place,)))).names == ["rudaki avenue", "rudaki"]
+
+
+def test_name_that_is_only_a_type_word_is_kept() -> None:
+    assert TypeWords.from_terms(TERMS).strip("улица") == "улица"
+
+
+def test_abbreviated_type_word_with_a_dot_is_stripped() -> None:
+    assert TypeWords.from_terms(TERMS).strip(fold("ул. Айни")) == "айни"
+
+
+def test_market_word_is_not_stripped() -> None:
+    assert TypeWords.from_terms(TERMS).strip(fold("бозори Шоҳмансур")) == "бозори шохмансур"
+
+
+def test_latin_fields_hold_the_latin_key_of_each_search_form() -> None:
+    place = make_place(name_tg="хиёбони Рӯдакӣ", name_ru=None, name_en=None)
+    document = only(build_documents(make_gazetteer((place,))))
+    assert document.names_latin == [latin_key("хиёбони рӯдакӣ"), "rudaki"]
+    assert latin_key("Rudaki") in document.names_latin
+
+
+def test_aliases_hold_old_alt_derived_and_seed_aliases_folded_with_latin() -> None:
+    place = make_place(
+        old_names=("улица Ленина",), alt_names=("Аини",), derived_names=("Айни кӯча",)
+    )
+    alias = PlaceAlias(place_id=place.id, alias="Садриддин Айнӣ", kind=AliasKind.INFORMAL)
+    document = only(build_documents(make_gazetteer((place,), aliases=(alias,))))
+    assert document.aliases == [
+        fold("улица Ленина"),
+        "ленина",
+        "аини",
+        "айни куча",
+        "садриддин айни",
+    ]
+    assert document.aliases_latin == [latin_key(a) for a in document.aliases]
+
+
+def test_alias_equal_to_a_name_is_not_repeated_in_aliases() -> None:
+    place = make_place(alt_names=("Айни",))
+    assert only(build_documents(make_gazetteer((place,)))).aliases == []
+
+
+def test_building_address_is_folded_street_and_house() -> None:
+    place = make_place(
+        id="dyu-0200",
+        kind=PlaceKind.MALL,
+        name_tg=None,
+        name_ru="ЦУМ",
+        name_en=None,
+        address=Address(street="пр. Рӯдакӣ", house="83"),
+    )
+    assert only(build_documents(make_gazetteer((place,)))).address == "пр рудаки 83"
+
+
+def test_address_street_type_word_is_stripped() -> None:
+    place = make_place(kind=PlaceKind.OFFICE, address=Address(street="кӯчаи Айнӣ", house="45/1"))
+    assert only(build_documents(make_gazetteer((place,)))).address == "айни 45/1"
+
+
+def test_geo_point_only_with_both_coordinates() -> None:
+    with_geo = make_place(lat=38.57, lon=68.78)
+    without = make_place(id="dyu-0101", lat=38.57)
+    documents = build_documents(make_gazetteer((with_geo, without)))
+    assert documents[0].geo is not None and (documents[0].geo.lat, documents[0].geo.lng) == (
+        38.57,
+        68.78,
+    )
+    assert documents[1].geo is None
+    assert documents[0].model_dump(by_alias=True)["_geo"] == {"lat": 38.57, "lng": 68.78}
+
+
+def test_district_codes_are_strings() -> None:
+    place = make_place(districts=(District.SINO, District.FIRDAVSI))
+    assert only(build_documents(make_gazetteer((place,)))).district == ["sino", "firdavsi"]
+
+
+def test_avenue_and_market_outrank_an_office() -> None:
+    avenue = popularity(make_place(kind=PlaceKind.AVENUE), extra_names=0)
+    market = popularity(make_place(kind=PlaceKind.MARKET), extra_names=0)
+    office = popularity(make_place(kind=PlaceKind.OFFICE), extra_names=0)
+    assert avenue > market > office
+
+
+def test_popularity_grows_with_confidence_and_known_names_and_stays_in_range() -> None:
+    low = popularity(make_place(confidence="low"), extra_names=0)
+    high = popularity(make_place(confidence="high"), extra_names=0)
+    famous = popularity(make_place(kind=PlaceKind.AVENUE, lat=38.5, lon=68.7), extra_names=50)
+    assert low < high < famous <= 100
+
+
+def test_synonyms_link_abbreviation_both_ways_in_both_scripts() -> None:
+    avenue = make_place(
+        kind=PlaceKind.AVENUE, name_tg="хиёбони Исмоили Сомонӣ", name_ru=None, name_en=None
+    )
+    alias = PlaceAlias(place_id=avenue.id, alias="И. Сомони", kind=AliasKind.ABBREVIATION)
+    synonyms = build_synonyms(make_gazetteer((avenue,), aliases=(alias,)))
+    assert synonyms["и сомони"] == ["исмоили сомони"]
+    assert synonyms["исмоили сомони"] == ["и сомони"]
+    assert synonyms["ismoili somoni"] == ["i somoni"]
+
+
+def test_single_word_informal_alias_gets_no_synonym() -> None:
+    alias = PlaceAlias(place_id="dyu-0100", alias="Аини", kind=AliasKind.INFORMAL)
+    assert build_synonyms(make_gazetteer(aliases=(alias,))) == {}
+
+
+def test_multi_word_old_name_points_one_way_to_the_current_name() -> None:
+    alias = PlaceAlias(place_id="dyu-0100", alias="улица Ленина Старая", kind=AliasKind.OLD)
+    synonyms = build_synonyms(make_gazetteer(aliases=(alias,)))
+    assert synonyms["ленина старая"] == sorted(["айни", "ayni"])
+    assert "айни" not in synonyms
+
+
+def test_alias_shared_by_two_places_gets_no_synonym() -> None:
+    first, second = make_place(), make_place(id="dyu-0101", name_tg="кӯчаи Борбад")
+    aliases = tuple(
+        PlaceAlias(place_id=p.id, alias="Старый Город", kind=AliasKind.INFORMAL)
+        for p in (first, second)
+    )
+    assert build_synonyms(make_gazetteer((first, second), aliases=aliases)) == {}
+
+
+def test_synonym_source_longer_than_three_words_is_skipped() -> None:
+    alias = PlaceAlias(
+        place_id="dyu-0100", alias="улица имени писателя Садриддина Айни", kind=AliasKind.OLD
+    )
+    assert build_synonyms(make_gazetteer(aliases=(alias,))) == {}
+
+
+def test_settings_never_typo_match_numbers_and_rank_popularity_last() -> None:
+    settings = index_settings(make_gazetteer())
+    assert settings["typoTolerance"]["disableOnNumbers"] is True  # type: ignore[index]
+    assert settings["rankingRules"][-1] == "popularity:desc"  # type: ignore[index]
+    assert settings["searchableAttributes"][0] == "names"  # type: ignore[index]
+
+
+def test_dry_run_diff_reports_added_removed_renamed_and_relinked() -> None:
+    kept = make_place(id="dyu-0001")
+    renamed = make_place(id="dyu-0002", name_tg="кӯчаи Борбад")
+    relinked = make_place(id="dyu-0003", name_tg="кӯчаи Сино")
+    removed = make_place(id="dyu-0004", name_tg="кӯчаи Лоҳутӣ")
+    added = make_place(id="dyu-0005", name_tg="кӯчаи Шерозӣ")
+    before = make_gazetteer((kept, renamed, relinked, removed))
+    after = make_gazetteer(
+        (kept, renamed.model_copy(update={"name_tg": "хиёбони Борбад"}), relinked, added),
+        links=(
+            Link(place_id="dyu-0001", sector_id="SHM-01"),
+            Link(place_id="dyu-0002", sector_id="SHM-01"),
+            *split_street_links("dyu-0003"),
+            Link(place_id="dyu-0005", sector_id="SHM-01"),
+        ),
+    )
+    diff = diff_documents(build_documents(before), build_documents(after))
+    assert [c.place_id for c in diff.added] == ["dyu-0005"]
+    assert [c.place_id for c in diff.removed] == ["dyu-0004"]
+    assert [(c.place_id, c.before, c.after) for c in diff.renamed] == [
+        (
+            "dyu-0002",
+            "кӯчаи Борбад | улица Айни | Ayni Street",
+            "хиёбони Борбад | улица Айни | Ayni Street",
+        )
+    ]
+    assert [(c.place_id, c.before) for c in diff.relinked] == [("dyu-0003", "SHM-01")]
+    assert "SHM-02 [51- all]" in diff.relinked[0].after
+    assert diff.unchanged == 1 and not diff.is_empty
+
+
+def test_dry_run_diff_of_identical_builds_is_empty() -> None:
+    documents = build_documents(make_gazetteer(links=split_street_links()))
+    diff = diff_documents(documents, documents)
+    assert diff.is_empty and diff.unchanged == 1 and diff.lines() == []
