@@ -1,0 +1,95 @@
+"""Compose the python-telegram-bot :class:`~telegram.ext.Application` from ready services.
+
+:func:`build_application` is used by ``python -m bot`` (real Telegram, a self-hosted Bot API
+server, or the in-process fake API of the offline chat) and by the end-to-end tests alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+from telegram import BotCommand
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import handlers
+from bot.i18n import LANGUAGES, Catalogue
+
+# python-telegram-bot logs whole updates (text and sender) and every request at DEBUG, and httpx
+# logs request URLs (which contain the token) at INFO: keep both above those levels.
+QUIET_LOGGERS: Final = {
+    "telegram": logging.INFO,
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+}
+COMMANDS: Final = ("start", "help", "lang")
+
+BotApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def quiet_library_loggers() -> None:
+    """Raise the level of library loggers that would log message text or the token."""
+    for name, level in QUIET_LOGGERS.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(max(level, logger.getEffectiveLevel()))
+
+
+def api_urls(api_root: str) -> tuple[str, str]:
+    """Return the bot and file base URLs of a Bot API server root."""
+    root = api_root.rstrip("/")
+    return f"{root}/bot", f"{root}/file/bot"
+
+
+def build_application(
+    services: handlers.BotServices,
+    *,
+    token: str,
+    api_root: str | None = None,
+    max_sends_per_second: float = 30,
+    concurrent_updates: bool | int = True,
+) -> BotApplication:
+    """Build the application with every handler; ``api_root`` None means Telegram's server."""
+    quiet_library_loggers()
+    limiter = AIORateLimiter(overall_max_rate=max_sends_per_second)
+    builder = Application.builder().token(token).rate_limiter(limiter)
+    builder = builder.concurrent_updates(concurrent_updates)
+    if api_root is not None:
+        bot_url, file_url = api_urls(api_root)
+        builder = builder.base_url(bot_url).base_file_url(file_url)
+    application: BotApplication = builder.post_init(publish_commands).build()
+    application.bot_data[handlers.SERVICES_KEY] = services
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: BotApplication) -> None:
+    """Route commands, text, locations, button presses and inline queries."""
+    application.add_handler(CommandHandler("start", handlers.on_start))
+    application.add_handler(CommandHandler("help", handlers.on_help))
+    application.add_handler(CommandHandler("lang", handlers.on_lang))
+    application.add_handler(MessageHandler(filters.LOCATION, handlers.on_location))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.on_text))
+    application.add_handler(CallbackQueryHandler(handlers.on_button))
+    application.add_handler(InlineQueryHandler(handlers.on_inline_query))
+    application.add_error_handler(handlers.on_error)
+
+
+def command_list(catalogue: Catalogue, lang: str) -> list[BotCommand]:
+    """Describe the commands in ``lang`` for Telegram's command menu."""
+    return [BotCommand(name, catalogue.text(lang, f"command_{name}")) for name in COMMANDS]
+
+
+async def publish_commands(application: BotApplication) -> None:
+    """Register the command menu in every language (English is the default)."""
+    catalogue = handlers.services_of_app(application).catalogue
+    await application.bot.set_my_commands(command_list(catalogue, "en"))
+    for lang in LANGUAGES:
+        await application.bot.set_my_commands(command_list(catalogue, lang), language_code=lang)

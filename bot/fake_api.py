@@ -1,0 +1,426 @@
+"""A fake Telegram Bot API server on 127.0.0.1, for the offline chat and the end-to-end tests.
+
+It speaks the Bot API over real HTTP (tornado, which python-telegram-bot's webhook extra already
+brings), so the bot under test runs its real network layer: ``getUpdates`` long polling,
+``sendMessage``, ``editMessageText``, ``answerCallbackQuery``, ``answerInlineQuery``,
+``sendContact`` and the start-up calls. Every call is recorded as an :class:`ApiCall`; tests and
+the terminal chat inject updates (a text, a location, a button press, an inline query) and await
+the bot's calls.
+
+Parameters arrive form-encoded with JSON-encoded values for non-strings (python-telegram-bot's
+``RequestData.json_parameters``); text fields are kept as sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+
+FAKE_TOKEN: Final = "1234567:FAKE-offline-token"
+TEXT_PARAMS: Final = frozenset(
+    {
+        "text",
+        "caption",
+        "first_name",
+        "last_name",
+        "phone_number",
+        "vcard",
+        "callback_query_id",
+        "inline_query_id",
+        "inline_message_id",
+        "parse_mode",
+        "url",
+        "language_code",
+        "next_offset",
+        "secret_token",
+    }
+)
+# Calls a bot makes on its own (start-up, housekeeping), not in reply to a user.
+HOUSEKEEPING: Final = frozenset(
+    {"getMe", "setMyCommands", "deleteWebhook", "getWebhookInfo", "close", "logOut", "getUpdates"}
+)
+
+Json = dict[str, Any]
+
+
+class BotApiError(Exception):
+    """An error the fake server answers with, as Telegram would (``ok: false``)."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One Bot API request the bot made."""
+
+    index: int
+    method: str
+    params: Json
+
+    @property
+    def chat_id(self) -> int | None:
+        """The chat the call addresses, if any."""
+        value = self.params.get("chat_id")
+        return value if isinstance(value, int) else None
+
+
+@dataclass(frozen=True)
+class FakeUser:
+    """A Telegram user talking to the bot in a private chat."""
+
+    id: int
+    first_name: str = "Resident"
+    language_code: str | None = "ru"
+
+    def as_json(self) -> Json:
+        """Return the Bot API ``User`` object."""
+        user: Json = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code:
+            user["language_code"] = self.language_code
+        return user
+
+    def chat_json(self) -> Json:
+        """Return the private ``Chat`` with this user."""
+        return {"id": self.id, "type": "private", "first_name": self.first_name}
+
+
+def decode_params(raw: dict[str, str]) -> Json:
+    """Turn form values back into Bot API values (JSON for everything but text fields)."""
+    return {name: decode_value(name, value) for name, value in raw.items()}
+
+
+def decode_value(name: str, value: str) -> Any:
+    """Decode one parameter: text stays text, the rest is JSON when it parses."""
+    if name in TEXT_PARAMS:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def command_entities(text: str) -> list[Json]:
+    """Mark a leading ``/command`` the way Telegram does, so CommandHandler sees it."""
+    if not text.startswith("/"):
+        return []
+    return [{"type": "bot_command", "offset": 0, "length": len(text.split(maxsplit=1)[0])}]
+
+
+@dataclass
+class FakeBotApi:
+    """The fake server: state, update queue, call log and the HTTP front end."""
+
+    token: str = FAKE_TOKEN
+    username: str = "noziri_offline_bot"
+    calls: list[ApiCall] = field(default_factory=list)
+    messages: dict[tuple[int, int], Json] = field(default_factory=dict)
+    updates: list[Json] = field(default_factory=list)
+    poll_count: int = 0
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _message_ids: dict[int, itertools.count[int]] = field(default_factory=dict)
+    _update_arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    _call_recorded: asyncio.Event = field(default_factory=asyncio.Event)
+    _closing: bool = False
+    _server: tornado.httpserver.HTTPServer | None = None
+    _port: int = 0
+
+    # --- life cycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen on a free port of 127.0.0.1."""
+        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+        self._port = sockets[0].getsockname()[1]
+        routes = [(r"/bot([^/]+)/(\w+)", MethodHandler, {"api": self})]
+        app = tornado.web.Application(routes, log_function=lambda _handler: None)
+        self._server = tornado.httpserver.HTTPServer(app)
+        self._server.add_sockets(sockets)
+
+    async def stop(self) -> None:
+        """End pending long polls and close the server."""
+        self._closing = True
+        self._update_arrived.set()
+        if self._server is not None:
+            self._server.stop()
+            await self._server.close_all_connections()
+
+    async def __aenter__(self) -> FakeBotApi:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
+    @property
+    def root(self) -> str:
+        """The server root to give the bot as ``TELEGRAM_API_BASE_URL``."""
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def bot_user(self) -> Json:
+        """The bot's own ``User`` object."""
+        bot_id = int(self.token.split(":")[0])
+        return {"id": bot_id, "is_bot": True, "first_name": "Noziri", "username": self.username}
+
+    # --- serving requests ---------------------------------------------------------------
+
+    async def call(self, token: str, method: str, params: Json) -> Any:
+        """Answer one Bot API request; raise :class:`BotApiError` like Telegram would."""
+        if token != self.token:
+            raise BotApiError(401, "Unauthorized")
+        if method == "getUpdates":
+            return await self.get_updates(params)
+        handler = self.methods().get(method)
+        if handler is None:
+            raise BotApiError(404, f"Not Found: method {method} is not faked")
+        result = handler(params)
+        self.record(method, params)
+        return result
+
+    def methods(self) -> dict[str, Callable[[Json], Any]]:
+        """Map Bot API method names to their fake implementations."""
+        done: Callable[[Json], Any] = lambda _params: True  # noqa: E731
+        return {
+            "getMe": lambda _params: self.bot_user | {"supports_inline_queries": True},
+            "sendMessage": self.send_message,
+            "editMessageText": self.edit_message_text,
+            "sendContact": self.send_contact,
+            "getWebhookInfo": lambda _params: {
+                "url": "",
+                "has_custom_certificate": False,
+                "pending_update_count": 0,
+            },
+            "getMyCommands": lambda _params: [],
+            **dict.fromkeys(
+                [
+                    "answerCallbackQuery",
+                    "answerInlineQuery",
+                    "setMyCommands",
+                    "deleteMyCommands",
+                    "deleteWebhook",
+                    "setWebhook",
+                    "sendChatAction",
+                    "close",
+                    "logOut",
+                ],
+                done,
+            ),
+        }
+
+    def record(self, method: str, params: Json) -> None:
+        """Log a call and wake whoever waits for one."""
+        self.calls.append(ApiCall(index=len(self.calls), method=method, params=params))
+        self._call_recorded.set()
+
+    async def get_updates(self, params: Json) -> list[Json]:
+        """Long-poll: return updates from ``offset`` on, waiting up to ``timeout`` seconds."""
+        self.poll_count += 1
+        offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        deadline = asyncio.get_running_loop().time() + float(params.get("timeout") or 0)
+        while not self.updates and not self._closing:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                break
+            self._update_arrived.clear()
+            await wait_or_timeout(self._update_arrived.wait(), remaining)
+        return self.updates[:limit]
+
+    def send_message(self, params: Json) -> Json:
+        """Store and return a message the bot sent."""
+        return self.store_bot_message(params, text=str(params.get("text", "")))
+
+    def send_contact(self, params: Json) -> Json:
+        """Store and return a contact the bot sent."""
+        contact = {
+            "phone_number": params.get("phone_number"),
+            "first_name": params.get("first_name"),
+        }
+        return self.store_bot_message(params, contact=contact)
+
+    def store_bot_message(self, params: Json, **content: Any) -> Json:
+        """Create a bot message in the chat of ``params`` (only inline keyboards are kept)."""
+        chat_id = int(params["chat_id"])
+        message: Json = {
+            "message_id": self.next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": self.bot_user,
+            **content,
+        }
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
+        self.messages[(chat_id, message["message_id"])] = message
+        return message
+
+    def edit_message_text(self, params: Json) -> Json | bool:
+        """Edit a stored message, refusing an edit that changes nothing, as Telegram does."""
+        if "inline_message_id" in params:
+            return True
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        old = self.messages.get(key)
+        if old is None:
+            raise BotApiError(400, "Bad Request: message to edit not found")
+        new = {k: v for k, v in old.items() if k != "reply_markup"} | {
+            "text": params.get("text", "")
+        }
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:
+            new["reply_markup"] = markup
+        if new == old:
+            raise BotApiError(400, "Bad Request: message is not modified")
+        self.messages[key] = new
+        return new
+
+    def next_message_id(self, chat_id: int) -> int:
+        """Number messages per chat, as Telegram does."""
+        return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
+
+    # --- injecting updates --------------------------------------------------------------
+
+    def push_update(self, **payload: Json) -> int:
+        """Queue an update (``message=...``, ``callback_query=...``) and return its id."""
+        update_id = next(self._ids)
+        self.updates.append({"update_id": update_id, **payload})
+        self._update_arrived.set()
+        return update_id
+
+    def user_message(self, user: FakeUser, **content: Any) -> Json:
+        """Store a message the user sent in their private chat."""
+        message: Json = {
+            "message_id": self.next_message_id(user.id),
+            "date": int(time.time()),
+            "chat": user.chat_json(),
+            "from": user.as_json(),
+            **content,
+        }
+        self.messages[(user.id, message["message_id"])] = message
+        return message
+
+    def send_text(self, user: FakeUser, text: str) -> int:
+        """The user types ``text`` (a ``/command`` gets its entity)."""
+        entities = command_entities(text)
+        content: Json = {"text": text, **({"entities": entities} if entities else {})}
+        return self.push_update(message=self.user_message(user, **content))
+
+    def share_location(self, user: FakeUser, lat: float, lon: float) -> int:
+        """The user shares a location."""
+        return self.push_update(
+            message=self.user_message(user, location={"latitude": lat, "longitude": lon})
+        )
+
+    def press_button(self, user: FakeUser, message_id: int, data: str) -> int:
+        """The user presses an inline button whose ``callback_data`` is ``data``."""
+        message = self.messages.get((user.id, message_id))
+        if message is None:
+            raise KeyError(f"no message {message_id} in the chat with user {user.id}")
+        query = {
+            "id": f"cb{len(self.calls)}-{message_id}",
+            "from": user.as_json(),
+            "chat_instance": f"ci{user.id}",
+            "message": message,
+            "data": data,
+        }
+        return self.push_update(callback_query=query)
+
+    def type_inline(self, user: FakeUser, query: str) -> int:
+        """The user types ``@bot <query>`` in some chat."""
+        inline = {
+            "id": f"iq{len(self.calls)}",
+            "from": user.as_json(),
+            "query": query,
+            "offset": "",
+        }
+        return self.push_update(inline_query=inline)
+
+    # --- awaiting the bot ---------------------------------------------------------------
+
+    def mark(self) -> int:
+        """Return the index the next recorded call will get."""
+        return len(self.calls)
+
+    async def wait_for(
+        self, *methods: str, since: int = 0, chat_id: int | None = None, timeout: float = 5.0
+    ) -> ApiCall:
+        """Wait for the first call to one of ``methods`` (to ``chat_id``) at or after ``since``."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for call in self.calls[since:]:
+                if call.method in methods and (chat_id is None or call.chat_id == chat_id):
+                    return call
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError(f"the bot made no {'/'.join(methods)} call within {timeout} s")
+            self._call_recorded.clear()
+            await wait_or_timeout(self._call_recorded.wait(), remaining)
+
+    async def replies(
+        self, *, since: int, timeout: float = 5.0, quiet: float = 0.25
+    ) -> list[ApiCall]:
+        """Collect the bot's reply calls after ``since``: wait for the first, then for quiet."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self.reply_calls(since) and loop.time() < deadline:
+            self._call_recorded.clear()
+            await wait_or_timeout(self._call_recorded.wait(), deadline - loop.time())
+        count = -1
+        while count != len(self.calls):
+            count = len(self.calls)
+            self._call_recorded.clear()
+            await wait_or_timeout(self._call_recorded.wait(), quiet)
+        return self.reply_calls(since)
+
+    def reply_calls(self, since: int) -> list[ApiCall]:
+        """The calls after ``since`` that are not the bot's own housekeeping."""
+        return [call for call in self.calls[since:] if call.method not in HOUSEKEEPING]
+
+
+async def wait_or_timeout(waiter: Awaitable[Any], timeout: float) -> None:
+    """Await ``waiter`` for at most ``timeout`` seconds, without raising on timeout."""
+    try:
+        await asyncio.wait_for(waiter, timeout=max(timeout, 0))
+    except TimeoutError:
+        return
+
+
+class MethodHandler(tornado.web.RequestHandler):
+    """``/bot<token>/<method>``: decode the parameters and answer like the Bot API."""
+
+    def initialize(self, api: FakeBotApi) -> None:
+        """Keep the fake server this handler serves."""
+        self.api = api
+
+    async def post(self, token: str, method: str) -> None:
+        """Answer a Bot API call (python-telegram-bot uses POST)."""
+        try:
+            result = await self.api.call(token, method, self.parameters())
+        except BotApiError as exc:
+            self.set_status(exc.code)
+            self.write({"ok": False, "error_code": exc.code, "description": exc.description})
+            return
+        self.set_header("Content-Type", "application/json")
+        self.write(json.dumps({"ok": True, "result": result}))
+
+    async def get(self, token: str, method: str) -> None:
+        """Answer a Bot API call made with GET."""
+        await self.post(token, method)
+
+    def parameters(self) -> Json:
+        """Read form, query-string or JSON-body parameters."""
+        if self.request.headers.get("Content-Type", "").startswith("application/json"):
+            body = json.loads(self.request.body or b"{}")
+            return body if isinstance(body, dict) else {}
+        raw = {name: self.get_argument(name) for name in self.request.arguments}
+        return decode_params(raw)

@@ -1,0 +1,325 @@
+"""Telegram handlers: read the update, call the service, render, reply. Nothing else.
+
+Privacy: handlers never log a message's text together with the user's id. Logs carry statuses and
+counts; unresolved texts go to :class:`bot.unresolved.UnresolvedLog` without any identity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from bot import render
+from bot.callbacks import (
+    CallbackSigner,
+    ChooseLanguage,
+    NoneOfThese,
+    PickPlace,
+    SendContact,
+    decode_press,
+)
+from bot.i18n import LANGUAGES, Catalogue, pick_language
+from bot.ports import PlaceResolver, SectorLocator, ServiceUnavailableError
+from bot.recent import RecentlyShown
+from bot.throttle import QueryLimiter
+from bot.unresolved import UnresolvedLog
+from resolver.models import Resolution, Status
+
+logger = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+SERVICES_KEY = "services"
+
+
+@dataclass
+class BotServices:
+    """What the handlers use; stored once in ``bot_data`` by :func:`bot.app.build_application`."""
+
+    resolver: PlaceResolver
+    sectors: SectorLocator
+    catalogue: Catalogue
+    limiter: QueryLimiter
+    unresolved: UnresolvedLog
+    signer: CallbackSigner = field(default_factory=CallbackSigner.random)
+    recent: RecentlyShown = field(default_factory=RecentlyShown)
+    reply_deadline_s: float = 2.5
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def services_of(context: Context) -> BotServices:
+    """Return the typed services stored in ``bot_data``."""
+    services = context.bot_data[SERVICES_KEY]
+    if not isinstance(services, BotServices):
+        raise TypeError(
+            "bot_data['services'] is not BotServices: build the app with build_application"
+        )
+    return services
+
+
+def services_of_app(application: Any) -> BotServices:
+    """Return the typed services stored in an application's ``bot_data``."""
+    services = application.bot_data[SERVICES_KEY]
+    if not isinstance(services, BotServices):
+        raise TypeError(
+            "bot_data['services'] is not BotServices: build the app with build_application"
+        )
+    return services
+
+
+def language_of(update: Update, context: Context) -> str:
+    """Return the language chosen with /lang, else the one of the user's Telegram app."""
+    chosen = context.user_data.get("lang") if context.user_data is not None else None
+    if isinstance(chosen, str) and chosen in LANGUAGES:
+        return chosen
+    user = update.effective_user
+    return pick_language(user.language_code if user else None)
+
+
+async def send(update: Update, reply: render.Reply) -> None:
+    """Send ``reply`` to the chat the update came from."""
+    chat = update.effective_chat
+    if chat is not None:
+        await chat.send_message(reply.text, parse_mode=ParseMode.HTML, reply_markup=reply.markup)
+
+
+async def resolve_text(services: BotServices, text: str) -> Resolution:
+    """Run the blocking resolver in a thread, within the reply deadline."""
+    call = asyncio.to_thread(services.resolver.resolve, text)
+    try:
+        return await asyncio.wait_for(call, timeout=services.reply_deadline_s)
+    except TimeoutError as exc:
+        raise ServiceUnavailableError(f"no answer within {services.reply_deadline_s} s") from exc
+
+
+def is_allowed(services: BotServices, update: Update) -> bool:
+    """Apply the per-user query limit."""
+    user = update.effective_user
+    return user is None or services.limiter.allow(user.id)
+
+
+async def record_unresolved(services: BotServices, resolution: Resolution) -> None:
+    """Keep the text of a query the resolver did not settle (no user identity)."""
+    if resolution.status is not Status.RESOLVED:
+        await asyncio.to_thread(
+            services.unresolved.append, resolution.query, resolution.status.value
+        )
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+async def on_start(update: Update, context: Context) -> None:
+    """Answer /start: what the bot does, an example, the location button."""
+    await send(
+        update, render.render_welcome(services_of(context).catalogue, language_of(update, context))
+    )
+
+
+async def on_help(update: Update, context: Context) -> None:
+    """Answer /help: how to type an address."""
+    await send(
+        update, render.render_help(services_of(context).catalogue, language_of(update, context))
+    )
+
+
+async def on_lang(update: Update, context: Context) -> None:
+    """Answer /lang with the language buttons."""
+    menu = render.render_language_menu(services_of(context).catalogue, language_of(update, context))
+    await send(update, menu)
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+async def on_text(update: Update, context: Context) -> None:
+    """Resolve a typed place and answer with a card, a choice or help."""
+    services, lang = services_of(context), language_of(update, context)
+    text = update.effective_message.text if update.effective_message else None
+    if not text:
+        return
+    if not is_allowed(services, update):
+        await send(update, render.render_notice(services.catalogue, lang, "slow_down"))
+        return
+    try:
+        resolution = await resolve_text(services, text)
+    except ServiceUnavailableError:
+        logger.warning("resolver unavailable; told the user to retry")
+        await send(update, render.render_notice(services.catalogue, lang, "unavailable"))
+        return
+    logger.info(
+        "query answered: status=%s candidates=%d", resolution.status, len(resolution.candidates)
+    )
+    for candidate in resolution.candidates[: render.MAX_CHOICES]:
+        services.recent.remember_candidate(candidate)
+    await record_unresolved(services, resolution)
+    await send(
+        update,
+        render.render_resolution(services.catalogue, lang, resolution, signer=services.signer),
+    )
+
+
+async def on_location(update: Update, context: Context) -> None:
+    """Answer a shared location with the card of the sector that holds it."""
+    services, lang = services_of(context), language_of(update, context)
+    location = update.effective_message.location if update.effective_message else None
+    if location is None:
+        return
+    if not is_allowed(services, update):
+        await send(update, render.render_notice(services.catalogue, lang, "slow_down"))
+        return
+    await send(update, locate(services, lang, location.latitude, location.longitude))
+
+
+def locate(services: BotServices, lang: str, lat: float, lon: float) -> render.Reply:
+    """Pick the reply for a point: outside the city, no sector, or the sector's card."""
+    if not services.sectors.is_in_dushanbe(lat, lon):
+        return render.render_notice(services.catalogue, lang, "outside_city")
+    sector = services.sectors.sector_at(lat, lon)
+    if sector is None:
+        return render.render_notice(services.catalogue, lang, "no_sector_here")
+    services.recent.remember_sector(sector)
+    logger.info("location answered: sector found")
+    return render.render_location_card(services.catalogue, lang, sector, signer=services.signer)
+
+
+# --- button presses -----------------------------------------------------------------------
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """Act on an inline button; a forged or stale payload gets a polite answer."""
+    query = update.callback_query
+    if query is None:
+        return
+    services, lang = services_of(context), language_of(update, context)
+    press = decode_press(query.data, services.signer, languages=LANGUAGES)
+    if isinstance(press, PickPlace):
+        await on_pick(update, services, lang, press)
+    elif isinstance(press, SendContact):
+        await on_contact(update, services, lang, press)
+    elif isinstance(press, NoneOfThese):
+        await query.answer()
+        await edit(update, render.render_none_chosen(services.catalogue, lang))
+    elif isinstance(press, ChooseLanguage):
+        await on_language_chosen(update, context, services, press)
+    else:
+        logger.info("rejected a button press with an invalid or stale payload")
+        await query.answer(services.catalogue.text(lang, "stale_press"), show_alert=True)
+
+
+async def edit(update: Update, reply: render.Reply) -> None:
+    """Edit the pressed message into ``reply`` (inline keyboards only survive an edit)."""
+    assert update.callback_query is not None
+    markup = reply.markup if isinstance(reply.markup, InlineKeyboardMarkup) else None
+    try:
+        await update.callback_query.edit_message_text(
+            reply.text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():  # a double press is harmless
+            raise
+
+
+async def on_pick(update: Update, services: BotServices, lang: str, press: PickPlace) -> None:
+    """Edit the choice message into the chosen candidate's card."""
+    assert update.callback_query is not None
+    candidate = services.recent.candidates.recall(press.document_id)
+    if candidate is None:
+        await update.callback_query.answer(
+            services.catalogue.text(lang, "stale_press"), show_alert=True
+        )
+        return
+    await update.callback_query.answer()
+    await edit(
+        update,
+        render.render_card(
+            services.catalogue, lang, candidate, house=press.house, signer=services.signer
+        ),
+    )
+
+
+async def on_contact(update: Update, services: BotServices, lang: str, press: SendContact) -> None:
+    """Send the sector's inspector as a contact the user can save."""
+    query = update.callback_query
+    assert query is not None
+    sector = services.recent.sectors.recall(press.sector_id)
+    chat = update.effective_chat
+    if sector is None or chat is None:
+        await query.answer(services.catalogue.text(lang, "stale_press"), show_alert=True)
+        return
+    await query.answer(services.catalogue.text(lang, "contact_sent"))
+    officer = sector.officer
+    await chat.send_contact(
+        phone_number=render.dialable_phone(officer.phone),
+        first_name=render.officer_name(sector, lang),
+    )
+
+
+async def on_language_chosen(
+    update: Update, context: Context, services: BotServices, press: ChooseLanguage
+) -> None:
+    """Store the chosen language and show the help in it."""
+    if context.user_data is not None:
+        context.user_data["lang"] = press.lang
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await edit(update, render.render_notice(services.catalogue, press.lang, "language_set"))
+    await send(update, render.render_help(services.catalogue, press.lang))
+
+
+# --- inline mode --------------------------------------------------------------------------
+
+
+async def on_inline_query(update: Update, context: Context) -> None:
+    """Offer inspector cards for ``@bot <address>`` typed in any chat."""
+    inline = update.inline_query
+    if inline is None or not inline.query.strip():
+        return
+    services, lang = services_of(context), language_of(update, context)
+    if not is_allowed(services, update):
+        await inline.answer([], cache_time=0, is_personal=True)
+        return
+    try:
+        resolution = await resolve_text(services, inline.query)
+    except ServiceUnavailableError:
+        await inline.answer(
+            render.render_inline_unavailable(services.catalogue, lang), cache_time=0
+        )
+        return
+    await record_unresolved(services, resolution)
+    results = render.render_inline_results(services.catalogue, lang, resolution)
+    await inline.answer(results, cache_time=60, is_personal=True)
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the failure (never the message text with the user id) and apologise to the user."""
+    logger.error("handling an update failed", exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    lang = language_of(update, context)
+    services = services_of(context)
+    try:
+        await apologise(update, services.catalogue.text(lang, "error"))
+    except TelegramError:
+        logger.warning("could not tell the user about the failure")
+
+
+async def apologise(update: Update, text: str) -> None:
+    """Tell the user something went wrong, as a toast for a button or a message otherwise."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.inline_query is not None:
+        await update.inline_query.answer([], cache_time=0)
+    elif update.effective_chat is not None:
+        await update.effective_chat.send_message(text)

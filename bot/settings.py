@@ -1,0 +1,48 @@
+"""``python -m bot`` configuration, read from the environment (and ``.env``).
+
+Telegram:
+    TELEGRAM_BOT_TOKEN: the bot's token; without it ``python -m bot`` runs the offline chat.
+    TELEGRAM_API_BASE_URL: the Bot API server root (a self-hosted or test server); unset means
+        python-telegram-bot's default, Telegram's own server.
+    TELEGRAM_WEBHOOK_URL: the public HTTPS URL Telegram posts updates to; unset means long polling.
+    TELEGRAM_WEBHOOK_LISTEN / TELEGRAM_WEBHOOK_PORT / TELEGRAM_WEBHOOK_PATH: where the webhook
+        server listens (put a TLS-terminating proxy in front of it).
+    TELEGRAM_WEBHOOK_SECRET: checked against Telegram's ``X-Telegram-Bot-Api-Secret-Token`` header.
+Limits and paths:
+    BOT_QUERIES_PER_MINUTE: per-user queries a minute before the bot asks to slow down.
+    BOT_MAX_SENDS_PER_SECOND: overall send rate of PTB's AIORateLimiter (Telegram allows ~30).
+    BOT_REPLY_DEADLINE_S: how long a query may wait for the resolver before "briefly unavailable".
+    NOZIRI_DATA_DIR: where ``unresolved.jsonl`` is kept (shared with the resolver's settings).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from resolver.settings import PROJECT_ROOT
+
+
+class BotSettings(BaseSettings):
+    """Everything ``python -m bot`` reads from the environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str | None = Field(default=None, description="Bot API server root.")
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
+    telegram_webhook_path: str = "telegram"
+    telegram_webhook_secret: SecretStr | None = None
+    bot_queries_per_minute: int = Field(default=20, ge=1)
+    bot_max_sends_per_second: float = Field(default=30, ge=0)
+    bot_reply_deadline_s: float = Field(default=2.5, gt=0, le=10)
+    noziri_data_dir: Path = PROJECT_ROOT / ".noziri"
+
+    @property
+    def unresolved_path(self) -> Path:
+        """Where unresolved queries are appended."""
+        return self.noziri_data_dir / "unresolved.jsonl"
