@@ -1,0 +1,259 @@
+"""The offline chat: the real bot, the in-process fake Bot API server, and a terminal.
+
+``python -m bot`` without ``TELEGRAM_BOT_TOKEN`` lands here. The application is the same one that
+talks to Telegram (same handlers, texts and buttons); only its Bot API server is
+:class:`bot.fake_api.FakeBotApi` on 127.0.0.1. What the bot sends is printed as plain text, and
+its buttons are numbered: typing the number presses the button.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from bot.app import BotApplication, build_application
+from bot.fake_api import ApiCall, FakeBotApi, FakeUser
+from bot.handlers import BotServices
+
+CITY_CENTRE: Final = (38.5598, 68.7870)
+HELP: Final = (
+    "Offline chat with the Noziri bot (no Telegram). Type an address; a number presses a button;\n"
+    "'loc LAT LON' shares a location; '@ TEXT' tries inline mode; /start, /help, /lang; "
+    "'quit' or Ctrl-D ends."
+)
+_TAG: Final = re.compile(r"<[^>]+>")
+
+ReadLine = Callable[[str], Awaitable[str | None]]
+Write = Callable[[str], None]
+
+
+@asynccontextmanager
+async def offline_bot(
+    services: BotServices, **build_options: Any
+) -> AsyncIterator[tuple[FakeBotApi, BotApplication]]:
+    """Run the application long polling a fresh fake Bot API server; stop both on exit."""
+    async with FakeBotApi() as api:
+        application = build_application(
+            services, token=api.token, api_root=api.root, **build_options
+        )
+        async with application:
+            assert application.updater is not None
+            await application.updater.start_polling(poll_interval=0, timeout=1)
+            await application.start()
+            try:
+                yield api, application
+            finally:
+                await application.updater.stop()
+                await application.stop()
+
+
+# --- showing what the bot sent -------------------------------------------------------------
+
+
+def html_to_plain(text: str) -> str:
+    """Drop HTML tags and unescape entities for the terminal."""
+    return html.unescape(_TAG.sub("", text))
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button the terminal user can press by number."""
+
+    label: str
+    message_id: int | None = None  # inline buttons: the message they belong to
+    data: str | None = None  # inline buttons: callback_data
+    request_location: bool = False
+    inline_text: str | None = None  # inline-mode results: the message it would post
+
+
+@dataclass
+class Screen:
+    """The terminal's state: the buttons currently on screen."""
+
+    inline: list[Button] = field(default_factory=list)
+    keyboard: list[Button] = field(default_factory=list)
+
+    @property
+    def buttons(self) -> list[Button]:
+        """Every pressable button, in the order they are numbered."""
+        return [*self.inline, *self.keyboard]
+
+
+def inline_buttons(message: dict[str, Any]) -> list[Button]:
+    """Read the inline keyboard of a message the bot sent or edited."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    mid = message.get("message_id")
+    return [
+        Button(b["text"], message_id=mid, data=b.get("callback_data")) for row in rows for b in row
+    ]
+
+
+def keyboard_buttons(markup: Any) -> list[Button] | None:
+    """Read a reply keyboard; None when the call did not send one."""
+    if not isinstance(markup, dict) or "keyboard" not in markup:
+        return None
+    return [
+        Button(b["text"], request_location=bool(b.get("request_location")))
+        for row in markup["keyboard"]
+        for b in row
+    ]
+
+
+def describe_call(call: ApiCall, api: FakeBotApi, screen: Screen) -> list[str]:
+    """Turn one bot call into terminal lines and update the buttons on screen."""
+    params = call.params
+    if call.method in ("sendMessage", "editMessageText"):
+        return describe_message(call, api, screen)
+    if call.method == "answerCallbackQuery":
+        return [f"  [{html_to_plain(params['text'])}]"] if params.get("text") else []
+    if call.method == "sendContact":
+        return [f"  [contact] {params.get('first_name')} {params.get('phone_number')}"]
+    if call.method == "answerInlineQuery":
+        return describe_inline_results(params.get("results") or [], screen)
+    return []
+
+
+def describe_message(call: ApiCall, api: FakeBotApi, screen: Screen) -> list[str]:
+    """Print a sent or edited message and take over its buttons."""
+    params = call.params
+    heading = "bot (edited):" if call.method == "editMessageText" else "bot:"
+    message = latest_message(api, params)
+    screen.inline = inline_buttons(message) if message else []
+    keyboard = keyboard_buttons(params.get("reply_markup"))
+    if keyboard is not None:
+        screen.keyboard = keyboard
+    body = [f"  {line}" for line in html_to_plain(str(params.get("text", ""))).splitlines()]
+    return [heading, *body]
+
+
+def latest_message(api: FakeBotApi, params: dict[str, Any]) -> dict[str, Any] | None:
+    """Find the stored message a send or edit call produced."""
+    chat_id = params.get("chat_id")
+    if not isinstance(chat_id, int):
+        return None
+    if "message_id" in params:
+        return api.messages.get((chat_id, int(params["message_id"])))
+    mine = [m for (cid, _), m in api.messages.items() if cid == chat_id and m["from"]["is_bot"]]
+    return mine[-1] if mine else None
+
+
+def describe_inline_results(results: list[dict[str, Any]], screen: Screen) -> list[str]:
+    """List inline-mode results; pressing one shows the message it would post."""
+    screen.inline = [
+        Button(
+            f"{r.get('title')} — {r.get('description', '')}",
+            inline_text=r["input_message_content"]["message_text"],
+        )
+        for r in results
+    ]
+    return ["inline results:" if results else "inline results: none"]
+
+
+def button_lines(screen: Screen) -> list[str]:
+    """Number the buttons on screen."""
+    return [f"  ({n}) {button.label}" for n, button in enumerate(screen.buttons, start=1)]
+
+
+# --- reading what the user does ------------------------------------------------------------
+
+
+def parse_location(text: str) -> tuple[float, float] | None:
+    """Read ``LAT LON`` (comma or space separated); None if it is not two numbers."""
+    parts = text.replace(",", " ").split()
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError:
+        return None
+    return lat, lon
+
+
+async def act(
+    line: str, *, api: FakeBotApi, user: FakeUser, screen: Screen, read_line: ReadLine, write: Write
+) -> bool:
+    """Turn one typed line into an update; False when nothing was sent to the bot."""
+    if line.isdigit() and 1 <= int(line) <= len(screen.buttons):
+        return await press(
+            screen.buttons[int(line) - 1], api=api, user=user, read_line=read_line, write=write
+        )
+    if line.startswith("loc "):
+        point = parse_location(line[4:])
+        if point is None:
+            write("  (type: loc 38.56 68.78)")
+            return False
+        api.share_location(user, *point)
+    elif line.startswith("@"):
+        api.type_inline(user, line[1:].strip())
+    else:
+        api.send_text(user, line)
+    return True
+
+
+async def press(
+    button: Button, *, api: FakeBotApi, user: FakeUser, read_line: ReadLine, write: Write
+) -> bool:
+    """Press a numbered button: a callback, the location button, or an inline result."""
+    if button.inline_text is not None:
+        write("you (via the bot):")
+        write("\n".join(f"  {line}" for line in html_to_plain(button.inline_text).splitlines()))
+        return False
+    if button.request_location:
+        answer = await read_line(f"  latitude longitude [{CITY_CENTRE[0]} {CITY_CENTRE[1]}]: ")
+        point = parse_location(answer) if answer else CITY_CENTRE
+        if point is None:
+            write("  (not a location)")
+            return False
+        api.share_location(user, *point)
+        return True
+    if button.message_id is not None and button.data is not None:
+        api.press_button(user, button.message_id, button.data)
+        return True
+    return False
+
+
+async def chat_loop(api: FakeBotApi, user: FakeUser, *, read_line: ReadLine, write: Write) -> None:
+    """Read lines until ``quit`` or end of input, showing the bot's replies to each."""
+    screen = Screen()
+    write(HELP)
+    while (line := await read_line("> ")) is not None:
+        line = line.strip()
+        if line in ("quit", "exit"):
+            break
+        since = api.mark()
+        if not line or not await act(
+            line, api=api, user=user, screen=screen, read_line=read_line, write=write
+        ):
+            continue
+        calls = await api.replies(since=since)
+        for call in calls:
+            for text in describe_call(call, api, screen):
+                write(text)
+        write("\n".join(button_lines(screen)) if screen.buttons else "")
+        if not calls:
+            write("  (no reply)")
+
+
+async def read_stdin(prompt: str) -> str | None:
+    """Read a line from the terminal without blocking the event loop; None at end of input."""
+    try:
+        return await asyncio.to_thread(input, prompt)
+    except EOFError:
+        return None
+
+
+async def run_offline_chat(
+    services: BotServices,
+    *,
+    user: FakeUser | None = None,
+    read_line: ReadLine = read_stdin,
+    write: Write = print,
+) -> None:
+    """Chat with the real bot in the terminal through the fake Bot API server."""
+    async with offline_bot(services) as (api, _application):
+        await chat_loop(
+            api, user or FakeUser(id=1, first_name="You"), read_line=read_line, write=write
+        )
