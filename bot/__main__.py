@@ -27,7 +27,6 @@ from bot.ports import PlaceResolver, SectorLocator
 from bot.settings import BotSettings
 from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog, format_report, group_queries
-from resolver.bootstrap import open_resolver
 from resolver.errors import NoziriError
 from resolver.settings import MeiliSettings
 
@@ -92,6 +91,9 @@ def run_bot(args: argparse.Namespace) -> int:
         level=logging.WARNING if offline else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Imported here so that report-unresolved works without the search stack.
+    from resolver.bootstrap import open_resolver  # noqa: PLC0415
+
     with open_resolver(MeiliSettings()) as resolver:
         services = compose_services(settings, MeiliPlaceResolver(resolver), resolver.directory)
         if offline:

@@ -1,21 +1,21 @@
-"""Fixtures for the bot: catalogue, fakes, and a running bot against the fake Bot API server."""
+"""Fixtures for the bot: the real catalogue, a fixed signer, and services built around fakes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.app import BotApplication, build_application
 from bot.callbacks import CallbackSigner
-from bot.fake_api import FakeBotApi
 from bot.handlers import BotServices
 from bot.i18n import Catalogue, load_catalogue
 from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog
 from tests.bot.fakes import FakeResolver, FakeSectors
+
+MakeServices = Callable[..., BotServices]
 
 
 @pytest.fixture(scope="session")
@@ -31,34 +31,24 @@ def signer() -> CallbackSigner:
 
 
 @pytest.fixture
-def make_services(catalogue: Catalogue, tmp_path: Path) -> Iterator[object]:
+def unresolved_path(tmp_path: Path) -> Path:
+    """Where the services of a test append unresolved queries."""
+    return tmp_path / "unresolved.jsonl"
+
+
+@pytest.fixture
+def make_services(catalogue: Catalogue, unresolved_path: Path) -> MakeServices:
     """Build :class:`BotServices` around fakes; keyword overrides replace any part."""
 
-    def factory(**overrides: object) -> BotServices:
-        values: dict[str, object] = {
+    def factory(**overrides: Any) -> BotServices:
+        values: dict[str, Any] = {
             "resolver": FakeResolver(),
             "sectors": FakeSectors(),
             "catalogue": catalogue,
             "limiter": QueryLimiter(per_minute=60, burst=60),
-            "unresolved": UnresolvedLog(tmp_path / "unresolved.jsonl"),
+            "unresolved": UnresolvedLog(unresolved_path),
             "reply_deadline_s": 2.5,
         }
-        return BotServices(**(values | overrides))  # type: ignore[arg-type]
+        return BotServices(**(values | overrides))
 
-    yield factory
-
-
-@asynccontextmanager
-async def running_bot(services: BotServices) -> AsyncIterator[tuple[FakeBotApi, BotApplication]]:
-    """Run the real application, long polling the fake Bot API server over HTTP."""
-    async with FakeBotApi() as api:
-        application = build_application(services, token=api.token, api_root=api.root)
-        async with application:
-            assert application.updater is not None
-            await application.updater.start_polling(poll_interval=0, timeout=1)
-            await application.start()
-            try:
-                yield api, application
-            finally:
-                await application.updater.stop()
-                await application.stop()
+    return factory
