@@ -54,11 +54,12 @@ def docker_required() -> bool:
 
 def docker_engine() -> Any | None:
     """Return a Docker SDK client if an engine answers, else ``None``."""
-    import docker
     from docker.errors import DockerException
 
+    import docker
+
     try:
-        client = docker.from_env(timeout=10)
+        client = docker.from_env(timeout=10)  # type: ignore[attr-defined]
         client.ping()
     except DockerException:
         return None
