@@ -43,6 +43,8 @@ async def offline_bot(
         )
         async with application:
             assert application.updater is not None
+            if application.post_init is not None:  # run_polling would call it; we start by hand
+                await application.post_init(application)
             await application.updater.start_polling(poll_interval=0, timeout=1)
             await application.start()
             try:
