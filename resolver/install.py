@@ -203,6 +203,25 @@ def is_installed(target: Path) -> bool:
     return sha256_of(target) == MEILISEARCH.sha256
 
 
+def reported_version(binary: Path) -> str:
+    """Return what ``binary --version`` prints (e.g. ``meilisearch 1.21.0``), or why it failed."""
+    try:
+        done = subprocess.run(
+            [str(binary), "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"no version ({exc})"
+    return done.stdout.strip() or f"no version (exit status {done.returncode})"
+
+
+def version_warning(binary: Path) -> str:
+    """Return a warning if a user-supplied binary is not the pinned version, else ``""``."""
+    version = reported_version(binary)
+    if version.split()[-1:] == [MEILISEARCH.version]:
+        return ""
+    return f"; warning: it reports {version!r}, the project is tested with {MEILISEARCH.version}"
+
+
 def install(settings: MeiliSettings, *, force: bool = False) -> tuple[ResolvedBinary, str]:
     """Make a Meilisearch binary available; return it and a sentence saying what happened.
 
@@ -215,7 +234,8 @@ def install(settings: MeiliSettings, *, force: bool = False) -> tuple[ResolvedBi
     """
     external = None if force else external_binary(settings)
     if external is not None:
-        return external, f"using {external.describe()}; nothing to install"
+        outcome = f"using {external.describe()}; nothing to install"
+        return external, outcome + version_warning(external.path)
     target = installed_binary_path(settings.noziri_data_dir)
     if not force and is_installed(target):
         return ResolvedBinary(target, BinarySource.INSTALLED), f"already installed at {target}"

@@ -18,6 +18,7 @@ this process started is stopped: when its context exits, at interpreter exit, or
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import contextlib
 import fcntl
@@ -27,6 +28,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -450,3 +452,69 @@ def embedded_server(
     finally:
         if server.started_here:
             shutdown(server.pid)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def stop_recorded(paths: DataPaths, *, timeout_s: float = STOP_TIMEOUT_S) -> int | None:
+    """Stop the recorded instance of ``paths`` (whoever started it); return its pid, if any."""
+    with locked(paths):
+        state = read_state(paths)
+        if state is None or not runs_our_server(state.pid, paths):
+            forget_state(paths)
+            return None
+        os.kill(state.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while runs_our_server(state.pid, paths) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        forget_state(paths)
+        return state.pid
+
+
+def serve_forever(settings: MeiliSettings) -> int:
+    """Run the embedded server in the foreground until Ctrl-C, SIGTERM or its own exit."""
+    with embedded_server(settings, role=Role.ADMIN) as server:
+        if not server.started_here:
+            print(f"already running at {server.url} (pid {server.pid})")
+            return 0
+        print(f"Meilisearch running at {server.url} (pid {server.pid}); Ctrl-C stops it")
+        process = _STARTED[server.pid][0]
+        with contextlib.suppress(KeyboardInterrupt):
+            process.wait()
+    return 0
+
+
+def show_status(settings: MeiliSettings) -> int:
+    """Print whether the embedded server runs; exit status 0 if it does."""
+    paths = data_paths(settings)
+    state = read_state(paths)
+    if state is None or not runs_our_server(state.pid, paths):
+        print(f"not running (data dir {paths.root})")
+        return 1
+    health = "healthy" if is_healthy(state.url) else "NOT answering"
+    print(f"running at {state.url} (pid {state.pid}), {health}; log: {paths.log}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m resolver.server {start,status,stop}``: manage the embedded server by hand."""
+    parser = argparse.ArgumentParser(prog="python -m resolver.server", description=__doc__)
+    parser.add_argument("command", choices=["start", "status", "stop"])
+    command = parser.parse_args(argv).command
+    settings = MeiliSettings()
+    try:
+        if command == "start":
+            return serve_forever(settings)
+        if command == "status":
+            return show_status(settings)
+        pid = stop_recorded(data_paths(settings))
+        print("not running" if pid is None else f"stopped pid {pid}")
+        return 0
+    except (MeiliUnavailable, SetupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

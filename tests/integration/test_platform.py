@@ -26,7 +26,7 @@ from resolver.connection import (
 )
 from resolver.errors import ChecksumMismatch, MeiliUnavailable, MissingSearchKey, SetupError
 from resolver.install import MEILISEARCH, install, sha256_of, verify_checksum
-from resolver.server import DataPaths, Role, embedded_server, read_state
+from resolver.server import DataPaths, Role, embedded_server, read_state, show_status, stop_recorded
 from resolver.settings import MeiliSettings
 
 MakeSettings = Callable[..., MeiliSettings]
@@ -264,6 +264,20 @@ def test_server_that_exits_at_start_reports_its_log(
         pass
 
 
+def test_status_and_stop_commands_manage_the_running_server(
+    make_settings: MakeSettings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = make_settings()
+    paths = DataPaths(settings.noziri_data_dir)
+    with embedded_server(settings) as server:
+        assert show_status(settings) == 0
+        assert f"running at {server.url}" in capsys.readouterr().out
+        assert stop_recorded(paths) == server.pid
+        assert process_gone(server.pid)
+    assert show_status(settings) == 1
+    assert stop_recorded(paths) is None
+
+
 # ---------------------------------------------------------------- connection roles
 
 
@@ -425,9 +439,18 @@ def test_meili_binary_setting_is_used_instead_of_installing(
 ) -> None:
     binary, outcome = install(make_settings(meili_binary=meili_binary))
     assert binary.path == meili_binary
-    assert "MEILI_BINARY" in outcome
+    assert "MEILI_BINARY" in outcome and "warning" not in outcome
 
 
 def test_missing_meili_binary_is_reported(make_settings: MakeSettings, tmp_path: Path) -> None:
     with pytest.raises(SetupError, match=r"MEILI_BINARY names .* which does not exist"):
         install(make_settings(meili_binary=tmp_path / "nowhere" / "meilisearch"))
+
+
+def test_user_binary_of_another_version_is_used_with_a_warning(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    other = write_script(tmp_path / "meilisearch", "print('meilisearch 1.99.0')\n")
+    binary, outcome = install(make_settings(meili_binary=other))
+    assert binary.path == other
+    assert "warning: it reports 'meilisearch 1.99.0'" in outcome
