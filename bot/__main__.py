@@ -16,6 +16,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from bot.adapters import MeiliPlaceResolver
 from bot.app import build_application
@@ -61,6 +62,18 @@ def compose_services(
     )
 
 
+def webhook_options(settings: BotSettings) -> dict[str, Any]:
+    """Translate the TELEGRAM_WEBHOOK_* settings into python-telegram-bot's webhook arguments."""
+    secret = settings.telegram_webhook_secret
+    return {
+        "listen": settings.telegram_webhook_listen,
+        "port": settings.telegram_webhook_port,
+        "url_path": settings.telegram_webhook_path,
+        "webhook_url": settings.telegram_webhook_url,
+        "secret_token": secret.get_secret_value() if secret else None,
+    }
+
+
 def run_telegram(services: BotServices, settings: BotSettings, token: str) -> None:
     """Serve Telegram by long polling, or by webhook when ``TELEGRAM_WEBHOOK_URL`` is set."""
     application = build_application(
@@ -71,15 +84,8 @@ def run_telegram(services: BotServices, settings: BotSettings, token: str) -> No
     )
     if settings.telegram_webhook_url is None:
         application.run_polling()
-        return
-    secret = settings.telegram_webhook_secret
-    application.run_webhook(
-        listen=settings.telegram_webhook_listen,
-        port=settings.telegram_webhook_port,
-        url_path=settings.telegram_webhook_path,
-        webhook_url=settings.telegram_webhook_url,
-        secret_token=secret.get_secret_value() if secret else None,
-    )
+    else:
+        application.run_webhook(**webhook_options(settings))
 
 
 def run_bot(args: argparse.Namespace) -> int:
