@@ -30,7 +30,7 @@ def webhook_settings(monkeypatch: pytest.MonkeyPatch) -> BotSettings:
     monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://noziri.invalid/telegram")
     monkeypatch.setenv("TELEGRAM_WEBHOOK_PORT", str(free_port()))
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret-token")
-    return BotSettings(_env_file=None)  # type: ignore[call-arg]
+    return BotSettings(_env_file=None)
 
 
 async def test_webhook_mode_registers_the_url_and_answers_posted_updates(
@@ -71,4 +71,4 @@ async def test_webhook_mode_registers_the_url_and_answers_posted_updates(
 
 def test_long_polling_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TELEGRAM_WEBHOOK_URL", raising=False)
-    assert BotSettings(_env_file=None).telegram_webhook_url is None  # type: ignore[call-arg]
+    assert BotSettings(_env_file=None).telegram_webhook_url is None
