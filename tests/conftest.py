@@ -1,4 +1,5 @@
-"""Suite-wide rules: tests under ``tests/integration`` carry the ``integration`` marker, and where
+"""Suite-wide rules: tests that need a real Meilisearch (everything under ``tests/integration``,
+and any test using the ``meili`` family of fixtures) carry the ``integration`` marker, and where
 Docker is required (``CI=true`` or ``NOZIRI_REQUIRE_DOCKER=1``) a skipped integration test fails
 the run: CI must really exercise Meilisearch.
 """
@@ -52,8 +53,17 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(SkippedIntegrationGuard(), "noziri-skipped-integration")
 
 
+def uses_real_meilisearch(item: pytest.Item) -> bool:
+    """Tell whether a test needs a real Meilisearch: it lives in tests/integration, or it asks
+    (directly or through other fixtures) for ``meili``, ``meili_binary`` or a ``*_meili``."""
+    if item.path.is_relative_to(INTEGRATION_DIR):
+        return True
+    names = set(getattr(item, "fixturenames", ()))
+    return bool(names & {"meili", "meili_binary"}) or any(n.endswith("_meili") for n in names)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test under tests/integration as ``integration``."""
+    """Mark every test that needs a real Meilisearch as ``integration``."""
     for item in items:
-        if item.path.is_relative_to(INTEGRATION_DIR):
+        if uses_real_meilisearch(item):
             item.add_marker(pytest.mark.integration)
