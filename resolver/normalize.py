@@ -22,6 +22,8 @@ import unicodedata
 from collections.abc import Callable
 from typing import Literal
 
+from resolver.layout_bigrams import CYRILLIC_BIGRAMS, LATIN_BIGRAMS
+
 FoldStep = Callable[[str], str]
 Script = Literal["cyrillic", "latin", "mixed", "none"]
 
@@ -318,3 +320,136 @@ def latin_key(text: str) -> str:
     folded = fold(text)
     ascii_text = asciify_latin(transliterate_cyrillic(folded))
     return collapse_spaces(collapse_latin_variants(ascii_text))
+
+
+# --- script --------------------------------------------------------------------------------------
+
+MIXED_MINORITY_SHARE = 0.2
+
+
+def script_of(text: str) -> Script:
+    """Tell which script ``text`` is written in, by its letters.
+
+    ``mixed`` when both Latin and Cyrillic letters are present and the smaller share is at least
+    a fifth of the letters; ``none`` without Latin or Cyrillic letters (digits, emoji, Arabic).
+    """
+    cyrillic, latin = _count_scripts(text)
+    if not cyrillic and not latin:
+        return "none"
+    if min(cyrillic, latin) >= MIXED_MINORITY_SHARE * (cyrillic + latin):
+        return "mixed"
+    return "cyrillic" if cyrillic > latin else "latin"
+
+
+# --- wrong keyboard layout (§1.3, §4) -----------------------------------------------------------
+
+_QWERTY = "qwertyuiop[]asdfghjkl;'zxcvbnm,.`QWERTYUIOP{}ASDFGHJKL:\"ZXCVBNM<>~"
+_JCUKEN = "йцукенгшщзхъфывапролджэячсмитьбюёЙЦУКЕНГШЩЗХЪФЫВАПРОЛДЖЭЯЧСМИТЬБЮЁ"
+_QWERTY_TO_JCUKEN = str.maketrans(_QWERTY, _JCUKEN)
+# Russian keys that the Tajik layout re-assigns (ц щ ы ь - = for қ ҳ ҷ ӣ ғ ӯ).
+_RUSSIAN_TO_TAJIK = str.maketrans("цщыь-=ЦЩЫЬ", "қҳҷӣғӯҚҲҶӢ")
+
+_QWERTY_WORD = re.compile(r"[A-Za-z\[\]{};:'\"`~,.<>]+")
+# Layout punctuation between letters (leify,t) or ending a word ([ ] ; ' ` for х ъ ж э ё).
+_QWERTY_PUNCT_INSIDE = re.compile(r"[A-Za-z][\[\]{};:'\"`~,.<>]+[A-Za-z]|[\[\]{};:\"`~]$")
+_CYRILLIC_VOWELS = frozenset("аеёиоуыэюяАЕЁИОУЫЭЮЯ")
+_IMPOSSIBLE_CYRILLIC = re.compile(
+    r"^[ьъыЬЪЫ]|[ьъ][ьъы]|[йЙ][ьъ]|[бвгджзйклмнпрстфхцчшщ]{5}", re.IGNORECASE
+)
+_TAJIK_WORD = re.compile(r"[=\-]?[\u0400-\u04ff][\u0400-\u04ff=\-]*")
+_TAJIK_LAYOUT_MARKER = re.compile(
+    r"=|^-|^[ыЫ]|[аеиоуэюяАЕИОУЭЮЯ][ыьЫЬ]|[кгхцКГХЦ][ьыЬЫ]|[ьЬ][аоуыэАОУЫЭ]"
+    r"|[щЩ](?=[бвгджзклмнпрстфхцчшщ]|$)"
+)
+MIN_CYRILLIC_VOWEL_SHARE = 0.25
+MIN_CYRILLIC_PAIR_SHARE = 0.6  # of the Cyrillic reading's letter pairs, common in place names
+MIN_PAIR_SHARE_MARGIN = 0.05  # by which the Cyrillic reading must beat the Latin one
+MIN_LAYOUT_WORD_LETTERS = 3
+MAX_ACRONYM_LETTERS = 5
+
+
+def edge_bigrams(word: str) -> list[str]:
+    """The letter pairs of a lower-cased word, with ``^`` and ``$`` marking its edges."""
+    marked = f"^{word.lower()}$"
+    return [marked[i : i + 2] for i in range(len(marked) - 1)]
+
+
+def _pair_share(word: str, known: frozenset[str]) -> float:
+    pairs = edge_bigrams(word)
+    return sum(pair in known for pair in pairs) / len(pairs)
+
+
+def _vowel_share(word: str) -> float:
+    letters = [char for char in word if char.isalpha()]
+    return sum(char in _CYRILLIC_VOWELS for char in letters) / len(letters) if letters else 0.0
+
+
+def _looks_russian(converted: str) -> bool:
+    return (
+        _vowel_share(converted) >= MIN_CYRILLIC_VOWEL_SHARE
+        and not _IMPOSSIBLE_CYRILLIC.search(converted)
+        and _pair_share(converted, CYRILLIC_BIGRAMS) >= MIN_CYRILLIC_PAIR_SHARE
+    )
+
+
+def _is_acronym(word: str) -> bool:
+    return word.isupper() and len(word) <= MAX_ACRONYM_LETTERS
+
+
+def qwerty_word_to_russian(word: str) -> str | None:
+    """Read one Latin word as Russian typed on an English layout, if that is plausible.
+
+    The ЙЦУКЕН reading must look like a place-name word (Cyrillic vowels, common letter pairs) and
+    beat the Latin word's own plausibility, or the word must carry layout punctuation between its
+    letters (``leify,t``). A trailing ``,``/``.`` is read as б/ю only when that makes a likelier
+    word end (``fypj,`` -> анзоб). Romanised names (``Rudaki``, ``Shakhmansur``) stay.
+    """
+    core = word.rstrip(",.")
+    letters = sum(char.isalpha() for char in core)
+    if letters < MIN_LAYOUT_WORD_LETTERS or _is_acronym(core):
+        return None
+    converted = core.translate(_QWERTY_TO_JCUKEN)
+    if not _looks_russian(converted):
+        return None
+    keyed = _QWERTY_PUNCT_INSIDE.search(core) is not None
+    margin = _pair_share(converted, CYRILLIC_BIGRAMS) - _pair_share(core, LATIN_BIGRAMS)
+    if not keyed and margin < MIN_PAIR_SHARE_MARGIN:
+        return None
+    whole = word.translate(_QWERTY_TO_JCUKEN)
+    if whole != converted and _pair_share(whole, CYRILLIC_BIGRAMS) >= _pair_share(
+        converted, CYRILLIC_BIGRAMS
+    ):
+        return whole
+    return converted + word[len(core) :]
+
+
+def russian_word_to_tajik(word: str) -> str | None:
+    """Read one Cyrillic word as Tajik typed on the Russian layout (``Р=дакь`` -> ``Рӯдакӣ``).
+
+    Only words with a sign Russian spelling cannot produce are converted: ``=``, a leading ``-``
+    or ``ы``, ``ы``/``ь`` after a vowel or after к г х ц, ``ь`` before a hard vowel, ``щ`` before
+    a consonant or at the end.
+    """
+    if not _TAJIK_LAYOUT_MARKER.search(word):
+        return None
+    return word.translate(_RUSSIAN_TO_TAJIK)
+
+
+def fix_layout(text: str) -> str | None:
+    """Undo text typed on the wrong keyboard layout, or return None when it does not look so.
+
+    Handles Russian typed on an English layout (``leify,t`` -> ``душанбе``) and Tajik typed on a
+    Russian layout (``Р=дакь`` -> ``Рӯдакӣ``). Words that do not look mistyped are kept as they
+    are; the result is None when no word changed.
+    """
+    changed = False
+
+    def convert(match: re.Match[str], fixer: Callable[[str], str | None]) -> str:
+        nonlocal changed
+        fixed = fixer(match.group())
+        changed = changed or fixed is not None
+        return fixed if fixed is not None else match.group()
+
+    text = _QWERTY_WORD.sub(lambda m: convert(m, qwerty_word_to_russian), text)
+    text = _TAJIK_WORD.sub(lambda m: convert(m, russian_word_to_tajik), text)
+    return text if changed else None

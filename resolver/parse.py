@@ -1,0 +1,557 @@
+"""Read a resident's text: the place name, its house number and the address words around it.
+
+Pure functions over :func:`resolver.normalize.fold` output, used at query time by
+:class:`resolver.service.Resolver`::
+
+    bound the input (length, control characters, Meilisearch syntax)
+      -> fold each comma-separated part and split it into tokens
+      -> mark address words (кӯчаи, ул., мкр, д., кв. ...) from seed/terms.yaml
+      -> read the house number (45, 45а, 45/1, д. 45, хонаи 45, №45, 45 кв 12, корп. 2)
+         but keep numbers that belong to a name (91 мкр, шаҳраки 102, 1-й проезд, 8 марта)
+      -> the name is what is left; unsure readings go to ``alternatives``
+
+:func:`parse_terms` validates the ``terms:`` data of ``seed/terms.yaml``; :func:`load_terms` is
+the only function here that reads a file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from resolver.gazetteer import AddressTerm, TermClass
+from resolver.models import HouseNumber
+from resolver.normalize import fold, latin_key, script_of
+
+MAX_INPUT_CHARS = 512  # a place query is short; a 4096-character paste is cut here, at a space
+MAX_NAME_WORDS = 10  # Meilisearch reads at most 10 query words
+MAX_PHRASE_WORDS = 4
+MAX_HOUSE_NUMBER = 9999
+MAX_NAME_NUMBER_DIGITS = 2  # "Испечак 2", "Зарафшон 12": longer numbers are houses
+
+# Words a number is part of, not a house number: streets named after dates and anniversaries.
+NUMBER_BOUND_WORDS = frozenset(
+    fold(word)
+    for word in (
+        *("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа"),
+        *("сентября", "октября", "ноября", "декабря", "летия", "лет", "летию", "съезда"),
+        *("партсъезда", "армии", "дивизии", "бригады", "гвардейской"),
+    )
+)
+# Classes whose word binds the number next to it into the name: "91 мкр", "гузаргоҳи 2".
+NUMBERED_NAME_CLASSES = frozenset(
+    {TermClass.MICRODISTRICT, TermClass.MAHALLA, TermClass.PASSAGE, TermClass.DISTRICT}
+)
+# Classes that announce the number after them.
+UNIT_CLASSES = {TermClass.HOUSE: "house", TermClass.FLAT: "flat", TermClass.BLOCK: "block"}
+HOUSE_LETTERS = frozenset("абвгдежзклмнопрстуфabcdefghk")
+
+_HOUSE_TOKEN = re.compile(r"^(\d{1,4})([^\W\d_])?(?:/(\d{1,4}[^\W\d_]?))?$")
+_GLUED_UNIT = re.compile(r"^(д|х|h|кв|kv)(\d{1,4}(?:[^\W\d_])?(?:/\d{1,4}[^\W\d_]?)?)$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+_SEGMENT_BREAK = re.compile(r"[,;\n\r\t]+")
+_GLUED_NUMBER = re.compile(r"[^\W\d_]-(\d{1,2})(?![\d/])")
+_MARKED_NUMBER = re.compile(r"[№#]\s*(\d{1,4})")
+
+
+class TermsFileError(ValueError):
+    """``seed/terms.yaml`` is missing or malformed; the message says where and how to fix it."""
+
+
+# --- terms ---------------------------------------------------------------------------------------
+
+
+class _TermsFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    terms: tuple[AddressTerm, ...]
+
+
+def parse_terms(data: object, *, source: str = "terms.yaml") -> tuple[AddressTerm, ...]:
+    """Validate the parsed YAML of a terms file (``{terms: [{term_class, spellings}]}``).
+
+    Raises:
+        TermsFileError: The data does not have that shape.
+    """
+    try:
+        return _TermsFile.model_validate(data).terms
+    except ValidationError as exc:
+        raise TermsFileError(
+            f"{source}: expected 'terms: [{{term_class: street, spellings: [...]}}, ...]' "
+            f"with term_class one of {[c.value for c in TermClass]}: {exc}"
+        ) from exc
+
+
+def load_terms(path: Path) -> tuple[AddressTerm, ...]:
+    """Read and validate ``seed/terms.yaml``.
+
+    Raises:
+        TermsFileError: The file cannot be read or is malformed.
+    """
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TermsFileError(f"cannot read address terms from {path}: {exc}") from exc
+    return parse_terms(data, source=str(path))
+
+
+# --- vocabulary ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TermMatch:
+    """An address phrase found in the tokens."""
+
+    term_class: TermClass
+    size: int
+    home_name: bool = False  # the home city or country (Душанбе, Таджикистан): pure filler
+
+
+def _phrase_keys(spelling: str) -> list[tuple[str, ...]]:
+    """The token tuples a spelling matches: folded, and Latin-keyed for Latin spellings."""
+    folded = tuple(fold(spelling).split())
+    keys = [folded] if folded else []
+    if folded and script_of(spelling) == "latin":
+        keys.append(tuple(latin_key(spelling).split()))
+    return keys
+
+
+class Vocabulary:
+    """Address words of ``seed/terms.yaml``, matched on folded tokens (longest phrase first).
+
+    Args:
+        terms: The address terms (``Gazetteer.aliases.terms`` or :func:`load_terms`).
+        numbered_names: Folded names that take a trailing number as part of the name
+            (``испечак`` for "Испечак 2"); see :func:`numbered_names_from`.
+    """
+
+    def __init__(self, terms: Iterable[AddressTerm], *, numbered_names: Iterable[str] = ()) -> None:
+        phrases: dict[tuple[str, ...], TermMatch] = {}
+        for term in terms:
+            for spelling in term.spellings:
+                home = term.term_class is TermClass.CITY and spelling[:1].isupper()
+                for key in _phrase_keys(spelling):
+                    phrases.setdefault(key, TermMatch(term.term_class, len(key), home))
+        self._phrases: Mapping[tuple[str, ...], TermMatch] = phrases
+        self._longest = min(MAX_PHRASE_WORDS, max((len(key) for key in phrases), default=1))
+        self.numbered_names = frozenset(fold(name) for name in numbered_names)
+
+    def match(self, words: Sequence[str], start: int) -> TermMatch | None:
+        """Return the longest address phrase starting at ``words[start]``, if any."""
+        for size in range(min(self._longest, len(words) - start), 0, -1):
+            found = self._phrases.get(tuple(words[start : start + size]))
+            if found is not None:
+                return found
+        return None
+
+    def match_latin(self, word: str) -> TermMatch | None:
+        """Match one Latin word by its Latin key (``khiyoboni``, ``hiyoboni``, ``xiyoboni``)."""
+        found = self._phrases.get((latin_key(word),))
+        return found if found is not None and found.size == 1 else None
+
+
+def numbered_names_from(names: Iterable[str]) -> frozenset[str]:
+    """Collect the folded words that a number follows in place names (``Испечак 2`` -> испечак).
+
+    The resolver passes the gazetteer's names, so "Испечак 2" reads as a name first.
+    """
+    found: set[str] = set()
+    for name in names:
+        words = fold(name).split()
+        found.update(
+            words[i - 1] for i in range(1, len(words)) if words[i].isdigit() and len(words[i]) <= 2
+        )
+    return frozenset(word for word in found if not word.isdigit())
+
+
+# --- the parsed query ----------------------------------------------------------------------------
+
+
+class ParsedQuery(BaseModel):
+    """One reading of a query: the place name, the house number and the address words seen."""
+
+    model_config = ConfigDict(frozen=True)
+
+    original: str
+    name: str  # folded, without address words, filler and house-number parts; at most 10 words
+    house: HouseNumber | None = None
+    term_classes: tuple[TermClass, ...] = ()
+    alternatives: tuple[ParsedQuery, ...] = ()
+
+
+# --- step 1: bound the input ---------------------------------------------------------------------
+
+
+def truncate_input(text: str, *, limit: int = MAX_INPUT_CHARS) -> str:
+    """Cut text longer than ``limit`` characters at the last space before the limit."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return cut[:space] if space > limit // 2 else cut
+
+
+def strip_control_characters(text: str) -> str:
+    """Replace control and invisible formatting characters with spaces."""
+    return _CONTROL.sub(" ", text)
+
+
+def split_segments(text: str) -> list[str]:
+    """Split at commas, semicolons and line breaks ("Рудаки 18, кв 10")."""
+    return [part for part in _SEGMENT_BREAK.split(text) if part.strip()]
+
+
+# --- step 2: tokens ------------------------------------------------------------------------------
+
+
+@dataclass
+class Token:
+    """A folded word with what the parser learned about it."""
+
+    text: str
+    segment: int
+    term: TermMatch | None = None
+    role: str = "name"  # name | term | house | flat | block | drop
+    glued: bool = False  # joined to the previous word by a hyphen in the text (Испечак-2)
+    marked: bool = False  # written after № or #
+    filler: bool = False  # the home city or its city word: not reported in term_classes
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def is_number(self) -> bool:
+        """A bare number (no letter, no slash)."""
+        return self.text.isdigit()
+
+    @property
+    def is_house_shape(self) -> bool:
+        """45, 45а, 45/1, 45а/1 in the house-number range."""
+        found = _HOUSE_TOKEN.match(self.text)
+        return bool(found) and 0 < int(found.group(1)) <= MAX_HOUSE_NUMBER if found else False
+
+
+def tokenize(text: str) -> list[Token]:
+    """Fold each comma-separated part of ``text`` into tokens, noting glued and № numbers."""
+    tokens: list[Token] = []
+    for index, segment in enumerate(split_segments(text)):
+        glued = set(_GLUED_NUMBER.findall(segment))
+        marked = set(_MARKED_NUMBER.findall(segment))
+        for word in fold(segment).split():
+            tokens.append(Token(word, index, glued=word in glued, marked=word in marked))
+    return tokens
+
+
+def mark_terms(tokens: list[Token], vocabulary: Vocabulary) -> None:
+    """Mark address phrases; a multi-word phrase keeps its first token and drops the rest."""
+    words = [token.text for token in tokens]
+    i = 0
+    while i < len(tokens):
+        found = vocabulary.match(words, i)
+        if found is None and script_of(words[i]) == "latin":
+            found = vocabulary.match_latin(words[i])
+        if found is None:
+            i += 1
+            continue
+        tokens[i].term, tokens[i].role = found, "term"
+        for follower in tokens[i + 1 : i + found.size]:
+            follower.role = "drop"
+        i += found.size
+
+
+def split_glued_units(tokens: list[Token]) -> list[Token]:
+    """Split ``д45``, ``х45``, ``кв12`` into a unit word and its number."""
+    result: list[Token] = []
+    for token in tokens:
+        glued = _GLUED_UNIT.match(token.text) if token.role == "name" else None
+        if glued is None:
+            result.append(token)
+            continue
+        result.append(replace(token, text=glued.group(1), notes=[]))
+        result.append(replace(token, text=glued.group(2), notes=[]))
+    return result
+
+
+# --- step 3: numbers -----------------------------------------------------------------------------
+
+
+def _neighbour(tokens: list[Token], i: int, step: int) -> Token | None:
+    """The nearest token at ``i + step`` that is not dropped, in the same segment."""
+    j = i + step
+    while 0 <= j < len(tokens) and tokens[j].role == "drop":
+        j += step
+    if 0 <= j < len(tokens) and tokens[j].segment == tokens[i].segment:
+        return tokens[j]
+    return None
+
+
+def _term_class(token: Token | None) -> TermClass | None:
+    return token.term.term_class if token is not None and token.term is not None else None
+
+
+def bind_numbers_to_names(tokens: list[Token]) -> None:
+    """Keep numbers that belong to a name: ``91 мкр``, ``мкр 46``, ``1-й проезд``, ``8 марта``."""
+    for i, token in enumerate(tokens):
+        if token.role != "term" or _term_class(token) not in NUMBERED_NAME_CLASSES:
+            continue
+        before, after = _neighbour(tokens, i, -1), _neighbour(tokens, i, 1)
+        bound = before if before is not None and before.is_number else after
+        if bound is not None and bound.role == "name" and bound.is_house_shape:
+            bound.notes.append("name-number")
+    for i, token in enumerate(tokens):
+        after = _neighbour(tokens, i, 1)
+        if token.is_number and after is not None and after.text in NUMBER_BOUND_WORDS:
+            token.notes.append("name-number")
+
+
+def assign_unit_numbers(tokens: list[Token]) -> None:
+    """Read the number after a unit word: ``д. 45``, ``хонаи 45``, ``кв. 12``, ``корп. 2``."""
+    for i, token in enumerate(tokens):
+        cls = _term_class(token) if token.role == "term" else None
+        unit = UNIT_CLASSES.get(cls) if cls is not None else None
+        if unit is None and token.role == "term" and token.text in {"к", "k"}:
+            unit = "block" if any(t.role == "house" for t in tokens[:i]) else None
+        after = _neighbour(tokens, i, 1)
+        if unit is None or after is None or after.role != "name" or not after.is_house_shape:
+            continue
+        if "name-number" not in after.notes:
+            after.role = unit
+            token.role = "drop"
+
+
+def unit_words_without_numbers_are_names(tokens: list[Token]) -> None:
+    """``Дом печати``: a house/flat/block word with no number after it is part of the name."""
+    for token in tokens:
+        if token.role == "term" and _term_class(token) in UNIT_CLASSES:
+            token.role, token.term = "name", None
+
+
+def _is_house_letter(token: Token | None, number: Token) -> bool:
+    return (
+        token is not None
+        and token.role == "name"
+        and token.text in HOUSE_LETTERS
+        and token.segment == number.segment
+    )
+
+
+def attach_house_letters(tokens: list[Token]) -> None:
+    """Join a lone letter after a house number: ``45 а`` -> ``45а``."""
+    for i, token in enumerate(tokens):
+        if token.role == "house" and token.is_number:
+            after = _neighbour(tokens, i, 1)
+            if after is not None and _is_house_letter(after, token):
+                token.text += after.text
+                after.role = "drop"
+
+
+# --- step 4: readings ----------------------------------------------------------------------------
+
+
+def house_from_tokens(tokens: Sequence[Token]) -> HouseNumber | None:
+    """Build the house number from the tokens marked house, block and flat."""
+    house = next((t for t in tokens if t.role == "house"), None)
+    if house is None:
+        return None
+    found = _HOUSE_TOKEN.match(house.text)
+    if found is None:
+        return None
+    block = next((t.text for t in tokens if t.role == "block"), None)
+    flat = next((t.text for t in tokens if t.role == "flat"), None)
+    return HouseNumber(
+        number=int(found.group(1)),
+        letter=found.group(2),
+        building=found.group(3) or block,
+        flat=flat,
+    )
+
+
+def name_from_tokens(tokens: Sequence[Token]) -> str:
+    """Join the name tokens, dropping lone initials (``И. Сомонӣ``) when a longer word remains."""
+    words = [t.text for t in tokens if t.role == "name"]
+    longer = [w for w in words if len(w) > 1 or w.isdigit()]
+    return " ".join((longer or words)[:MAX_NAME_WORDS])
+
+
+def term_classes_of(tokens: Sequence[Token]) -> tuple[TermClass, ...]:
+    """The address-word classes present, in order, without repeats."""
+    seen: list[TermClass] = []
+    for token in tokens:
+        cls = _term_class(token)
+        if token.role == "term" and not token.filler and cls is not None and cls not in seen:
+            seen.append(cls)
+    return tuple(seen)
+
+
+def _candidates_for_house(tokens: list[Token]) -> list[int]:
+    """Indexes of unmarked numbers that may be the house number, in reading order."""
+    return [
+        i
+        for i, t in enumerate(tokens)
+        if t.role == "name" and t.is_house_shape and "name-number" not in t.notes
+    ]
+
+
+def _pick_house_candidate(tokens: list[Token], candidates: list[int]) -> int:
+    """A number after ``№`` wins; else the first of a trailing run of numbers (``Рудаки 18 10``);
+    else the first number (``83 Rudaki``)."""
+    marked = [i for i in candidates if tokens[i].marked]
+    if marked:
+        return marked[0]
+    kept = [i for i, t in enumerate(tokens) if t.role not in {"drop", "term"}]
+    if not kept or kept[-1] != candidates[-1]:
+        return candidates[0]
+    run = candidates[-1]
+    while run - 1 in candidates and run - 1 in kept and tokens[run - 1].is_number:
+        run -= 1
+    return run
+
+
+def _reads_as_name_number(tokens: list[Token], index: int, vocabulary: Vocabulary) -> bool:
+    """``Испечак-2``, ``Зарафшон 2``, ``маҳаллаи Испечак 2``: a short number that ends a name."""
+    token, before = tokens[index], _neighbour(tokens, index, -1)
+    if before is None or before.role != "name" or before.is_number or token.marked:
+        return False
+    if not token.is_number or len(token.text) > MAX_NAME_NUMBER_DIGITS:
+        return False
+    numbered_term = any(_term_class(t) in NUMBERED_NAME_CLASSES for t in tokens)
+    return token.glued or before.text in vocabulary.numbered_names or numbered_term
+
+
+def choose_bare_house(tokens: list[Token], vocabulary: Vocabulary) -> list[int]:
+    """Pick the bare number that is the house; return numbers whose reading is unsure.
+
+    A number after the name (``Рудаки 45``) or leading it (``83 Rudaki``) is the house, as is one
+    written after ``№``. A one- or two-digit number glued by a hyphen (``Испечак-2``), after a
+    numbered name (``Зарафшон 2``) or in a text with a mahalla word reads as part of the name;
+    that and a single digit after any name (``Рудаки 2``) are unsure: both readings are kept.
+    """
+    candidates = _candidates_for_house(tokens)
+    if not candidates or any(t.role == "house" for t in tokens):
+        return []
+    chosen = _pick_house_candidate(tokens, candidates)
+    if _reads_as_name_number(tokens, chosen, vocabulary):
+        tokens[chosen].notes.append("name-number")
+        return [chosen]
+    tokens[chosen].role = "house"
+    before = _neighbour(tokens, chosen, -1)
+    after_name = before is not None and before.role == "name" and not before.is_number
+    single_digit = len(tokens[chosen].text) == 1 and not tokens[chosen].marked
+    return [chosen] if after_name and single_digit else []
+
+
+def assign_flat_after_house(tokens: list[Token]) -> None:
+    """``Рудаки 18 10`` / ``Рудаки 18-10``: a bare number right after the house is the flat."""
+    for i, token in enumerate(tokens):
+        after = _neighbour(tokens, i, 1)
+        if (
+            token.role == "house"
+            and after is not None
+            and after.role == "name"
+            and after.is_number
+            and not any(t.role == "flat" for t in tokens)
+        ):
+            after.role = "flat"
+
+
+def _is_home_name(token: Token | None) -> bool:
+    return token is not None and token.term is not None and token.term.home_name
+
+
+def drop_filler(tokens: list[Token]) -> bool:
+    """Drop the home city and country (``г. Душанбе``, ``Dushanbe, Таджикистан``) as filler.
+
+    A city word before them (г., шаҳри) goes too; a city word before another name stays a term
+    (``шаҳри Ҳисор``: another city). Returns whether a home name stood next to a name word
+    (``гостиница Душанбе``), in which case the caller keeps a reading with it.
+    """
+    unsure = False
+    for i, token in enumerate(tokens):
+        if token.role != "term" or not _is_home_name(token):
+            continue
+        token.filler = True
+        before, after = _neighbour(tokens, i, -1), _neighbour(tokens, i, 1)
+        if _term_class(before) is TermClass.CITY and before is not None:
+            before.filler = True
+        unsure = unsure or any(t is not None and t.role == "name" for t in (before, after))
+    return unsure
+
+
+def _reading(original: str, tokens: list[Token]) -> ParsedQuery:
+    return ParsedQuery(
+        original=original,
+        name=name_from_tokens(tokens),
+        house=house_from_tokens(tokens),
+        term_classes=term_classes_of(tokens),
+    )
+
+
+def _copy_tokens(tokens: list[Token]) -> list[Token]:
+    return [replace(t, notes=list(t.notes)) for t in tokens]
+
+
+def _with_number_in_name(tokens: list[Token], index: int) -> list[Token]:
+    copy = _copy_tokens(tokens)
+    copy[index].role = "name"
+    return copy
+
+
+def _with_number_as_house(tokens: list[Token], index: int) -> list[Token]:
+    copy = _copy_tokens(tokens)
+    copy[index].role = "house"
+    attach_house_letters(copy)
+    return copy
+
+
+def _with_home_city_names(tokens: list[Token]) -> list[Token]:
+    copy = _copy_tokens(tokens)
+    for token in copy:
+        if _is_home_name(token) and token.role == "term":
+            token.role, token.term = "name", None
+    return copy
+
+
+def read_tokens(text: str, vocabulary: Vocabulary) -> list[Token]:
+    """Tokenise and mark address words and name-bound numbers (steps 1-3 before the house)."""
+    tokens = split_glued_units(tokenize(text))
+    mark_terms(tokens, vocabulary)
+    bind_numbers_to_names(tokens)
+    assign_unit_numbers(tokens)
+    unit_words_without_numbers_are_names(tokens)
+    return tokens
+
+
+def parse_query(text: str, vocabulary: Vocabulary) -> ParsedQuery:
+    """Read ``text`` into a place name, a house number and the address words present.
+
+    When the text reads two ways ("Испечак 2": mahalla number or house 2; "гостиница Душанбе"),
+    the first reading is the likelier one and the others are in ``alternatives``.
+
+    Example:
+        >>> parse_query("ул. Айни, д. 45а", Vocabulary(())).name
+        'ул айни'
+    """
+    bounded = strip_control_characters(truncate_input(text))
+    tokens = read_tokens(bounded, vocabulary)
+    unsure_numbers = choose_bare_house(tokens, vocabulary)
+    attach_house_letters(tokens)
+    assign_flat_after_house(tokens)
+    unsure_city = drop_filler(tokens)
+    others: list[list[Token]] = []
+    for index in unsure_numbers:
+        flip = tokens[index].role == "house"
+        others.append(
+            _with_number_in_name(tokens, index) if flip else _with_number_as_house(tokens, index)
+        )
+    if unsure_city:
+        others.append(_with_home_city_names(tokens))
+    primary = _reading(text, tokens)
+    alternatives = tuple(
+        reading
+        for reading in dict.fromkeys(_reading(text, option) for option in others)
+        if reading != primary
+    )
+    return primary.model_copy(update={"alternatives": alternatives})
