@@ -57,6 +57,7 @@ def compose_services(
         sectors=sectors,
         catalogue=load_catalogue(),
         limiter=QueryLimiter(per_minute=per_minute, burst=per_minute),
+        inline_limiter=QueryLimiter(per_minute=3 * per_minute, burst=per_minute),
         unresolved=UnresolvedLog(settings.unresolved_path),
         reply_deadline_s=settings.bot_reply_deadline_s,
     )

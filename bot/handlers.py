@@ -47,6 +47,10 @@ class BotServices:
     catalogue: Catalogue
     limiter: QueryLimiter
     unresolved: UnresolvedLog
+    # Inline queries arrive as the user types, so they get their own, more generous bucket.
+    inline_limiter: QueryLimiter = field(
+        default_factory=lambda: QueryLimiter(per_minute=60, burst=30)
+    )
     signer: CallbackSigner = field(default_factory=CallbackSigner.random)
     recent: RecentlyShown = field(default_factory=RecentlyShown)
     reply_deadline_s: float = 2.5
@@ -100,10 +104,11 @@ async def resolve_text(services: BotServices, text: str) -> Resolution:
         raise ServiceUnavailableError(f"no answer within {services.reply_deadline_s} s") from exc
 
 
-def is_allowed(services: BotServices, update: Update) -> bool:
-    """Apply the per-user query limit."""
+def is_allowed(services: BotServices, update: Update, *, inline: bool = False) -> bool:
+    """Apply the per-user query limit (inline queries have their own)."""
     user = update.effective_user
-    return user is None or services.limiter.allow(user.id)
+    limiter = services.inline_limiter if inline else services.limiter
+    return user is None or limiter.allow(user.id)
 
 
 async def record_unresolved(services: BotServices, resolution: Resolution) -> None:
@@ -284,7 +289,7 @@ async def on_inline_query(update: Update, context: Context) -> None:
     if inline is None or not inline.query.strip():
         return
     services, lang = services_of(context), language_of(update, context)
-    if not is_allowed(services, update):
+    if not is_allowed(services, update, inline=True):
         await inline.answer([], cache_time=0, is_personal=True)
         return
     try:

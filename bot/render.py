@@ -243,8 +243,16 @@ def render_choices(
     rows.append(
         [InlineKeyboardButton(catalogue.text(lang, "choices_none"), callback_data=encode_none())]
     )
-    text = catalogue.text(lang, "choices_prompt", query=quote_query(resolution.query))
-    return Reply(text, InlineKeyboardMarkup(rows))
+    return Reply(choices_prompt(catalogue, lang, resolution), InlineKeyboardMarkup(rows))
+
+
+def choices_prompt(catalogue: Catalogue, lang: str, resolution: Resolution) -> str:
+    """Ask "which place?", or "which houses?" when every choice is a segment of one street."""
+    places = {candidate.place_id for candidate in resolution.candidates}
+    if len(places) == 1 and len(resolution.candidates) > 1:
+        name = escape(place_name(resolution.candidates[0], lang))
+        return catalogue.text(lang, "segments_prompt", place=name)
+    return catalogue.text(lang, "choices_prompt", query=quote_query(resolution.query))
 
 
 def render_not_found(catalogue: Catalogue, lang: str, query: str) -> Reply:

@@ -361,3 +361,18 @@ def test_resolved_renders_the_card(catalogue: Catalogue, signer: CallbackSigner)
         catalogue, "en", resolved("Rudaki 45", make_candidate(), 45), signer=signer
     )
     assert "house 45" in reply.text and "Jamshed Rahimov" in reply.text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_segments_of_one_street_ask_which_houses(
+    catalogue: Catalogue, signer: CallbackSigner, lang: str
+) -> None:
+    segments = [
+        make_candidate(document_id="dyu-0001--1", house_start=1, house_end=99, house_parity="odd"),
+        make_candidate(document_id="dyu-0001--2", house_start=2, house_end=98, house_parity="even"),
+    ]
+    reply = render.render_choices(catalogue, lang, ambiguous("Рудаки", *segments), signer=signer)
+    assert reply.text == catalogue.text(lang, "segments_prompt", place=PLACE_NAMES[lang])
+    labels = [label for label, _ in buttons(reply)]
+    assert labels[0].endswith(catalogue.text(lang, "houses_odd"))
+    assert labels[1].endswith(catalogue.text(lang, "houses_even"))
