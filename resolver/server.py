@@ -7,13 +7,17 @@ Everything lives in the data directory (``NOZIRI_DATA_DIR``, default ``.noziri/`
     meili/       the database
     meili.json   state of the running instance: pid, port, url
     meili.log    the server's output
+    clients/     one lease file per process using the server (named by pid)
     search.key   search-only key saved by the index builder (0600)
 
 The server listens on 127.0.0.1 only, on a free port, always with ``--no-analytics``. The master
 key reaches it through ``meili.toml`` (not the command line, which other users can read), so a
 process that only searches can start the server without ever reading the key. An instance that
 is already running (state file, live pid, healthy ``/health``) is reused, and only an instance
-this process started is stopped: when its context exits, at interpreter exit, or on SIGTERM.
+this process started is stopped: when its context exits, at interpreter exit, or on SIGTERM. Each
+process using the server leaves a lease file in ``clients/``; the starter leaves the server
+running while another live process still holds a lease (``python -m resolver.server stop`` ends
+such a leftover, and the next command reuses it).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import atexit
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import secrets
 import signal
@@ -44,6 +49,7 @@ from resolver.errors import MeiliUnavailable, SetupError
 from resolver.install import resolve_binary
 from resolver.settings import MeiliSettings
 
+LOGGER = logging.getLogger(__name__)
 LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
@@ -93,6 +99,11 @@ class DataPaths:
     def log(self) -> Path:
         """Return the server's log file."""
         return self.root / "meili.log"
+
+    @property
+    def clients(self) -> Path:
+        """Return the directory of lease files, one per process using the server."""
+        return self.root / "clients"
 
     @property
     def lock(self) -> Path:
@@ -369,25 +380,85 @@ def locked(paths: DataPaths) -> Iterator[None]:
 # ---------------------------------------------------------------- shutdown safety
 
 _STARTED: dict[int, tuple[subprocess.Popen[bytes], DataPaths]] = {}
+_LEASES: dict[DataPaths, int] = {}
 
 
-def shutdown(pid: int) -> None:
-    """Stop a server this process started and forget its state; unknown pids are ignored."""
-    entry = _STARTED.pop(pid, None)
-    if entry is None:
+def lease_file(paths: DataPaths, pid: int) -> Path:
+    """Return the file that says process ``pid`` uses the server of ``paths``."""
+    return paths.clients / str(pid)
+
+
+def take_lease(paths: DataPaths) -> None:
+    """Record that this process uses the server (the caller holds the lock)."""
+    _LEASES[paths] = _LEASES.get(paths, 0) + 1
+    paths.clients.mkdir(parents=True, exist_ok=True)
+    lease_file(paths, os.getpid()).touch()
+
+
+def drop_lease(paths: DataPaths) -> None:
+    """Record that one use by this process ended (the caller holds the lock)."""
+    _LEASES[paths] = _LEASES.get(paths, 1) - 1
+    if _LEASES[paths] <= 0:
+        del _LEASES[paths]
+        lease_file(paths, os.getpid()).unlink(missing_ok=True)
+
+
+def pid_alive(pid: int) -> bool:
+    """Tell whether a process ``pid`` exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def other_clients(paths: DataPaths) -> list[int]:
+    """Return the live processes other than this one that use the server; prune dead ones."""
+    alive = []
+    for lease in paths.clients.glob("*") if paths.clients.is_dir() else []:
+        pid = int(lease.name) if lease.name.isdigit() else 0
+        if pid == os.getpid():
+            continue
+        if pid and pid_alive(pid):
+            alive.append(pid)
+        else:
+            lease.unlink(missing_ok=True)
+    return alive
+
+
+def stop_unless_shared(process: subprocess.Popen[bytes], paths: DataPaths) -> None:
+    """Stop a server this process started, unless other processes still use it."""
+    others = other_clients(paths)
+    if others:
+        LOGGER.info("leaving Meilisearch (pid %d) running for pids %s", process.pid, others)
         return
-    process, paths = entry
+    state = read_state(paths)
+    if state is not None and state.pid == process.pid:
+        forget_state(paths)
+    stop_process(process)
+
+
+def release(server: EmbeddedServer, paths: DataPaths) -> None:
+    """End one use of the server; stop it if this process started it and nobody else uses it."""
     with locked(paths):
-        state = read_state(paths)
-        if state is not None and state.pid == pid:
-            forget_state(paths)
-        stop_process(process)
+        drop_lease(paths)
+        entry = _STARTED.pop(server.pid, None) if server.started_here else None
+        if entry is not None:
+            stop_unless_shared(entry[0], paths)
 
 
 def shutdown_all() -> None:
-    """Stop every server this process started (registered with :mod:`atexit`)."""
+    """Drop this process's leases and stop the servers it started (registered with atexit)."""
+    for paths in list(_LEASES):
+        with locked(paths):
+            _LEASES.pop(paths, None)
+            lease_file(paths, os.getpid()).unlink(missing_ok=True)
     for pid in list(_STARTED):
-        shutdown(pid)
+        process, paths = _STARTED.pop(pid)
+        with locked(paths):
+            stop_unless_shared(process, paths)
 
 
 def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -421,13 +492,14 @@ def start_embedded(
 def acquire(
     settings: MeiliSettings, *, role: Role, timeout_s: float = STARTUP_TIMEOUT_S
 ) -> EmbeddedServer:
-    """Reuse the running embedded instance or start one (see :func:`embedded_server`)."""
+    """Reuse the running embedded instance or start one, and take a lease on it."""
     paths = data_paths(settings)
     with locked(paths):
-        running = running_instance(paths)
-        if running is not None:
-            return running
-        return start_embedded(settings, paths, role=role, timeout_s=timeout_s)
+        server = running_instance(paths) or start_embedded(
+            settings, paths, role=role, timeout_s=timeout_s
+        )
+        take_lease(paths)
+        return server
 
 
 @contextlib.contextmanager
@@ -450,8 +522,7 @@ def embedded_server(
     try:
         yield server
     finally:
-        if server.started_here:
-            shutdown(server.pid)
+        release(server, data_paths(settings))
 
 
 # ---------------------------------------------------------------- command line

@@ -64,6 +64,34 @@ def write_script(path: Path, body: str) -> Path:
     return path
 
 
+OWNER_CODE = """
+import sys, time
+from pathlib import Path
+from resolver.server import embedded_server
+from resolver.settings import MeiliSettings
+settings = MeiliSettings(
+    _env_file=None, meili_url=None, noziri_data_dir=Path(sys.argv[1]),
+    meili_binary=Path(sys.argv[2]),
+)
+with embedded_server(settings) as server:
+    print(server.url, server.pid, flush=True)
+    time.sleep(120)
+"""
+
+
+def start_owner(settings: MeiliSettings, meili_binary: Path) -> subprocess.Popen[str]:
+    """Start another process that starts the embedded server and holds it for two minutes."""
+    command = [sys.executable, "-c", OWNER_CODE, str(settings.noziri_data_dir), str(meili_binary)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+
+
+def owner_server(owner: subprocess.Popen[str]) -> tuple[str, str]:
+    """Read the URL and pid the owner process printed."""
+    assert owner.stdout is not None
+    url, pid = owner.stdout.readline().split()
+    return url, pid
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path, meili_binary: Path) -> MakeSettings:
     """Build settings for a private data directory, ignoring the caller's environment."""
@@ -175,33 +203,9 @@ def test_server_started_by_another_process_is_reused_and_stopped_by_its_sigterm(
     make_settings: MakeSettings, meili_binary: Path
 ) -> None:
     settings = make_settings()
-    owner_code = """
-        import sys, time
-        from pathlib import Path
-        from resolver.server import embedded_server
-        from resolver.settings import MeiliSettings
-        settings = MeiliSettings(
-            _env_file=None, meili_url=None, noziri_data_dir=Path(sys.argv[1]),
-            meili_binary=Path(sys.argv[2]),
-        )
-        with embedded_server(settings) as server:
-            print(server.url, server.pid, flush=True)
-            time.sleep(120)
-    """
-    owner = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(owner_code),
-            str(settings.noziri_data_dir),
-            str(meili_binary),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    owner = start_owner(settings, meili_binary)
     try:
-        assert owner.stdout is not None
-        url, pid = owner.stdout.readline().split()
+        url, pid = owner_server(owner)
         with embedded_server(settings) as reused:
             assert (reused.url, reused.pid, reused.started_here) == (url, int(pid), False)
         assert httpx.get(f"{url}/health", trust_env=False).is_success
@@ -209,6 +213,24 @@ def test_server_started_by_another_process_is_reused_and_stopped_by_its_sigterm(
         assert owner.wait(timeout=15) == 128 + signal.SIGTERM
         assert process_gone(int(pid))
         assert read_state(DataPaths(settings.noziri_data_dir)) is None
+    finally:
+        owner.kill()
+        owner.wait()
+
+
+def test_server_stays_up_while_another_process_still_uses_it(
+    make_settings: MakeSettings, meili_binary: Path
+) -> None:
+    settings = make_settings()
+    owner = start_owner(settings, meili_binary)
+    try:
+        url, pid = owner_server(owner)
+        with embedded_server(settings) as reused:
+            assert reused.url == url
+            owner.send_signal(signal.SIGTERM)
+            assert owner.wait(timeout=15) == 128 + signal.SIGTERM
+            assert httpx.get(f"{reused.url}/health", trust_env=False).is_success
+        assert stop_recorded(DataPaths(settings.noziri_data_dir)) == int(pid)
     finally:
         owner.kill()
         owner.wait()
