@@ -467,7 +467,8 @@ def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def install_shutdown_hooks() -> None:
-    """Register the atexit hook, and a SIGTERM handler if nobody else installed one."""
+    """Register the atexit hook (once), and a SIGTERM handler if nobody else installed one."""
+    atexit.unregister(shutdown_all)
     atexit.register(shutdown_all)
     if threading.current_thread() is not threading.main_thread():
         return
