@@ -58,7 +58,7 @@ def build_application(
 ) -> BotApplication:
     """Build the application with every handler; ``api_root`` None means Telegram's server."""
     quiet_library_loggers()
-    limiter = AIORateLimiter(overall_max_rate=max_sends_per_second)
+    limiter = AIORateLimiter(overall_max_rate=max_sends_per_second, max_retries=2)
     builder = Application.builder().token(token).rate_limiter(limiter)
     builder = builder.concurrent_updates(concurrent_updates)
     if api_root is not None:
@@ -75,8 +75,12 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("start", handlers.on_start))
     application.add_handler(CommandHandler("help", handlers.on_help))
     application.add_handler(CommandHandler("lang", handlers.on_lang))
-    application.add_handler(MessageHandler(filters.LOCATION, handlers.on_location))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.on_text))
+    # New messages in private chats only: not edits (a live location re-sends itself as edits)
+    # and not group chatter; groups can still use inline mode.
+    fresh_private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(fresh_private & filters.LOCATION, handlers.on_location))
+    text = fresh_private & filters.TEXT & ~filters.COMMAND
+    application.add_handler(MessageHandler(text, handlers.on_text))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     application.add_handler(InlineQueryHandler(handlers.on_inline_query))
     application.add_error_handler(handlers.on_error)

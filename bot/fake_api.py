@@ -315,6 +315,15 @@ class FakeBotApi:
         content: Json = {"text": text, **({"entities": entities} if entities else {})}
         return self.push_update(message=self.user_message(user, **content))
 
+    def edit_text(self, user: FakeUser, message_id: int, text: str) -> int:
+        """The user edits one of their earlier messages."""
+        message = self.messages[(user.id, message_id)] | {
+            "text": text,
+            "edit_date": int(time.time()),
+        }
+        self.messages[(user.id, message_id)] = message
+        return self.push_update(edited_message=message)
+
     def share_location(self, user: FakeUser, lat: float, lon: float) -> int:
         """The user shares a location."""
         return self.push_update(

@@ -381,3 +381,19 @@ async def test_offline_terminal_chat_shows_texts_and_numbered_buttons(
     assert "📍 Ваше местоположение" in shown
     assert "inline results:" in shown and "you (via the bot):" in shown
     assert "<b>" not in shown
+
+
+async def test_an_edited_message_is_not_answered_again(make_services: MakeServices) -> None:
+    resolver = FakeResolver({"Айни 45": resolved("Айни 45", AINI, house=45)})
+    async with offline_bot(make_services(resolver=resolver)) as (api, _app):
+        await say(api, RU, "Айни 45")
+        own = max(
+            mid
+            for (chat, mid), m in api.messages.items()
+            if chat == RU.id and not m["from"]["is_bot"]
+        )
+        since = api.mark()
+        api.edit_text(RU, own, "Айни 47")
+        with pytest.raises(TimeoutError):
+            await api.wait_for("sendMessage", since=since, chat_id=RU.id, timeout=0.5)
+    assert resolver.asked == ["Айни 45"]
