@@ -183,7 +183,8 @@ def strip_combining_marks(text: str) -> str:
 _APOSTROPHE_IN_WORD = re.compile(r"(?<=[^\W\d_])['’ʼʻ`‘´](?=[^\W\d_])")
 _SLASH_BETWEEN_DIGITS = re.compile(r"(?<=\d)\s*[\\/|]\s*(?=\d)")
 _ORDINAL_SUFFIX = re.compile(
-    r"(?<=\d)-?(?:ого|ому|ая|ое|ой|ий|ум|уми|ми|го|th|st|nd|rd|й|я|е|м|и)(?![^\W_])"
+    r"(?<=\d)-?(?:ого|ому|ая|ое|ой|ий|ум|уми|ми|го|й|я|е|м|и"
+    r"|th|st|nd|rd|ogo|aya|oye|oe|oy|iy|yy|ya|y|ye)(?![^\W_])"
 )
 _NOT_WORD = re.compile(r"[^\w/]+|_+|(?<!\d)/|/(?!\d)")
 _LETTERS_THEN_DIGITS = re.compile(r"(?<=[^\W\d_]{2})(?=\d)")

@@ -31,24 +31,28 @@ from resolver.normalize import fold, latin_key, script_of
 MAX_INPUT_CHARS = 512  # a place query is short; a 4096-character paste is cut here, at a space
 MAX_NAME_WORDS = 10  # Meilisearch reads at most 10 query words
 MAX_PHRASE_WORDS = 4
+MIN_TYPO_WORD_LETTERS = 6  # address words this long are matched one letter off (микорайон)
 MAX_HOUSE_NUMBER = 9999
 MAX_NAME_NUMBER_DIGITS = 2  # "Испечак 2", "Зарафшон 12": longer numbers are houses
 
 # Words a number is part of, not a house number: streets named after dates and anniversaries.
-NUMBER_BOUND_WORDS = frozenset(
-    fold(word)
+# Compared by Latin key, so "8 марта", "8 Marta", "40-letiya" and "50 солагии" all match.
+NUMBER_BOUND_KEYS = frozenset(
+    latin_key(word)
     for word in (
         *("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа"),
         *("сентября", "октября", "ноября", "декабря", "летия", "лет", "летию", "съезда"),
-        *("партсъезда", "армии", "дивизии", "бригады", "гвардейской"),
+        *("партсъезда", "армии", "дивизии", "бригады", "гвардейской", "солагии", "солагӣ"),
+        *("сола", "солаи", "years", "anniversary", "летия", "oktyabrya", "marta", "maya"),
     )
 )
 # Classes whose word binds the number next to it into the name: "91 мкр", "гузаргоҳи 2".
-NUMBERED_NAME_CLASSES = frozenset(
-    {TermClass.MICRODISTRICT, TermClass.MAHALLA, TermClass.PASSAGE, TermClass.DISTRICT}
-)
+NUMBERED_NAME_CLASSES = frozenset({TermClass.MICRODISTRICT, TermClass.MAHALLA, TermClass.PASSAGE})
+# Classes whose names carry house numbers: "кӯчаи Пушкин №2" is house 2, "больница №1" is not.
+STREET_CLASSES = frozenset({TermClass.STREET, TermClass.AVENUE, TermClass.SQUARE})
 # Classes that announce the number after them.
 UNIT_CLASSES = {TermClass.HOUSE: "house", TermClass.FLAT: "flat", TermClass.BLOCK: "block"}
+BLOCK_LETTERS = frozenset({"к", "k"})  # "д. 45 к. 2": корпус after a house number
 HOUSE_LETTERS = frozenset("абвгдежзклмнопрстуфabcdefghk")
 
 _HOUSE_TOKEN = re.compile(r"^(\d{1,4})([^\W\d_])?(?:/(\d{1,4}[^\W\d_]?))?$")
@@ -57,6 +61,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-
 _SEGMENT_BREAK = re.compile(r"[,;\n\r\t]+")
 _GLUED_NUMBER = re.compile(r"[^\W\d_]-(\d{1,2})(?![\d/])")
 _MARKED_NUMBER = re.compile(r"[№#]\s*(\d{1,4})")
+# "1-й проезд", "3-я больница", "2-y proezd", "гузаргоҳи 1-уми": ordinals are never houses.
+_ORDINAL_NUMBER = re.compile(
+    r"(\d{1,3})-?(?:ого|ая|ое|ой|ий|ый|ум|уми|го|й|я|th|st|nd|rd|ogo|aya|oye|oy|iy|yy|ya|y)"
+    r"(?![^\W_])",
+    re.IGNORECASE,
+)
 
 
 class TermsFileError(ValueError):
@@ -126,8 +136,8 @@ class Vocabulary:
 
     Args:
         terms: The address terms (``Gazetteer.aliases.terms`` or :func:`load_terms`).
-        numbered_names: Folded names that take a trailing number as part of the name
-            (``испечак`` for "Испечак 2"); see :func:`numbered_names_from`.
+        numbered_names: Folded "name number" pairs that are place names (``испечак 2``), so
+            "Испечак 2" reads as a name first; see :func:`numbered_names_from`.
     """
 
     def __init__(self, terms: Iterable[AddressTerm], *, numbered_names: Iterable[str] = ()) -> None:
@@ -139,7 +149,8 @@ class Vocabulary:
                     phrases.setdefault(key, TermMatch(term.term_class, len(key), home))
         self._phrases: Mapping[tuple[str, ...], TermMatch] = phrases
         self._longest = min(MAX_PHRASE_WORDS, max((len(key) for key in phrases), default=1))
-        self.numbered_names = frozenset(fold(name) for name in numbered_names)
+        self._near = _one_letter_off(phrases)
+        self.numbered_names = frozenset(numbered_names)
 
     def match(self, words: Sequence[str], start: int) -> TermMatch | None:
         """Return the longest address phrase starting at ``words[start]``, if any."""
@@ -149,24 +160,65 @@ class Vocabulary:
                 return found
         return None
 
+    def match_typo(self, word: str) -> TermMatch | None:
+        """Match a long word one letter off a long address word (``микорайон``, ``проез``)."""
+        if len(word) < MIN_TYPO_WORD_LETTERS - 1 or word.isdigit():
+            return None
+        exact = self._phrases
+        if (found := self._near.get(word)) is not None:  # a letter left out
+            return found
+        for variant in _deletions(word):  # a letter added, or one letter replaced
+            found = exact.get((variant,)) or self._near.get(variant)
+            long_enough = len(word) >= MIN_TYPO_WORD_LETTERS
+            if found is not None and long_enough and not _is_city(found):
+                return found
+        return None
+
     def match_latin(self, word: str) -> TermMatch | None:
         """Match one Latin word by its Latin key (``khiyoboni``, ``hiyoboni``, ``xiyoboni``)."""
         found = self._phrases.get((latin_key(word),))
         return found if found is not None and found.size == 1 else None
 
 
-def numbered_names_from(names: Iterable[str]) -> frozenset[str]:
-    """Collect the folded words that a number follows in place names (``Испечак 2`` -> испечак).
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
-    The resolver passes the gazetteer's names, so "Испечак 2" reads as a name first.
+
+def _is_city(found: TermMatch) -> bool:
+    return found.term_class is TermClass.CITY
+
+
+def _one_letter_off(phrases: Mapping[tuple[str, ...], TermMatch]) -> dict[str, TermMatch]:
+    """Index every long one-word address term by its one-letter deletions (SymSpell style).
+
+    City words are left out: near-misses of them are parts of names (Таджикистана, Пойтахт).
+    """
+    near: dict[str, TermMatch] = {}
+    for key, found in phrases.items():
+        if len(key) == 1 and len(key[0]) >= MIN_TYPO_WORD_LETTERS and not _is_city(found):
+            for variant in _deletions(key[0]):
+                if (variant,) not in phrases:
+                    near.setdefault(variant, found)
+    return near
+
+
+def numbered_names_from(names: Iterable[str]) -> frozenset[str]:
+    """Collect the folded "word number" pairs of place names (``Испечак-2`` -> ``испечак 2``).
+
+    The resolver passes the gazetteer's names, so "Испечак 2" reads as a name first while
+    "Испечак 28" stays a house number.
     """
     found: set[str] = set()
     for name in names:
         words = fold(name).split()
         found.update(
-            words[i - 1] for i in range(1, len(words)) if words[i].isdigit() and len(words[i]) <= 2
+            f"{words[i - 1]} {words[i]}"
+            for i in range(1, len(words))
+            if words[i].isdigit()
+            and len(words[i]) <= MAX_NAME_NUMBER_DIGITS
+            and not words[i - 1].isdigit()
         )
-    return frozenset(word for word in found if not word.isdigit())
+    return frozenset(found)
 
 
 # --- the parsed query ----------------------------------------------------------------------------
@@ -220,6 +272,7 @@ class Token:
     glued: bool = False  # joined to the previous word by a hyphen in the text (Испечак-2)
     marked: bool = False  # written after № or #
     filler: bool = False  # the home city or its city word: not reported in term_classes
+    ordinal: bool = False  # written as an ordinal (1-й, 3-я, 2-y): part of a name
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -240,8 +293,11 @@ def tokenize(text: str) -> list[Token]:
     for index, segment in enumerate(split_segments(text)):
         glued = set(_GLUED_NUMBER.findall(segment))
         marked = set(_MARKED_NUMBER.findall(segment))
-        for word in fold(segment).split():
-            tokens.append(Token(word, index, glued=word in glued, marked=word in marked))
+        ordinal = set(_ORDINAL_NUMBER.findall(segment))
+        tokens += [
+            Token(w, index, glued=w in glued, marked=w in marked, ordinal=w in ordinal)
+            for w in fold(segment).split()
+        ]
     return tokens
 
 
@@ -254,12 +310,32 @@ def mark_terms(tokens: list[Token], vocabulary: Vocabulary) -> None:
         if found is None and script_of(words[i]) == "latin":
             found = vocabulary.match_latin(words[i])
         if found is None:
+            found = vocabulary.match_typo(words[i]) or _match_microdistrict_stem(words[i])
+        if found is None or _is_initial(found, words, i, vocabulary):
             i += 1
             continue
         tokens[i].term, tokens[i].role = found, "term"
         for follower in tokens[i + 1 : i + found.size]:
             follower.role = "drop"
         i += found.size
+
+
+def _is_initial(found: TermMatch, words: Sequence[str], i: int, vocabulary: Vocabulary) -> bool:
+    """A one-letter street/district word (``к.``, ``н.``) is far more often an initial
+    (``Н. Махсум``); ``г.``/``ш.`` count only before the home city (``г. Душанбе``)."""
+    if found.size > 1 or len(words[i]) > 1 or found.term_class in UNIT_CLASSES:
+        return False
+    after = vocabulary.match(words, i + 1) if i + 1 < len(words) else None
+    return not (found.term_class is TermClass.CITY and after is not None and after.home_name)
+
+
+_MICRODISTRICT_STEM = re.compile(r"^(?:микр|мкр|mikr|mkr)[^\W\d_]{0,9}$")
+
+
+def _match_microdistrict_stem(word: str) -> TermMatch | None:
+    """``микрроайн``, ``мкрооайон``: any word on the микр-/мкр- stem is the microdistrict word."""
+    found = _MICRODISTRICT_STEM.match(word)
+    return TermMatch(TermClass.MICRODISTRICT, 1) if found else None
 
 
 def split_glued_units(tokens: list[Token]) -> list[Token]:
@@ -298,12 +374,14 @@ def bind_numbers_to_names(tokens: list[Token]) -> None:
         if token.role != "term" or _term_class(token) not in NUMBERED_NAME_CLASSES:
             continue
         before, after = _neighbour(tokens, i, -1), _neighbour(tokens, i, 1)
-        bound = before if before is not None and before.is_number else after
+        bound = before if before is not None and before.is_house_shape else after
         if bound is not None and bound.role == "name" and bound.is_house_shape:
             bound.notes.append("name-number")
     for i, token in enumerate(tokens):
         after = _neighbour(tokens, i, 1)
-        if token.is_number and after is not None and after.text in NUMBER_BOUND_WORDS:
+        if token.is_number and after is not None and latin_key(after.text) in NUMBER_BOUND_KEYS:
+            token.notes.append("name-number")
+        if token.ordinal:
             token.notes.append("name-number")
 
 
@@ -312,14 +390,20 @@ def assign_unit_numbers(tokens: list[Token]) -> None:
     for i, token in enumerate(tokens):
         cls = _term_class(token) if token.role == "term" else None
         unit = UNIT_CLASSES.get(cls) if cls is not None else None
-        if unit is None and token.role == "term" and token.text in {"к", "k"}:
+        if unit is None and token.text in BLOCK_LETTERS:
             unit = "block" if any(t.role == "house" for t in tokens[:i]) else None
         after = _neighbour(tokens, i, 1)
         if unit is None or after is None or after.role != "name" or not after.is_house_shape:
             continue
-        if "name-number" not in after.notes:
+        if "name-number" not in after.notes and not _names_an_institution(tokens, i, after):
             after.role = unit
             token.role = "drop"
+
+
+def _names_an_institution(tokens: list[Token], i: int, number: Token) -> bool:
+    """``Родильный дом №2``: a unit word after a name word with a № number is part of a name."""
+    before = _neighbour(tokens, i, -1)
+    return number.marked and before is not None and before.role == "name"
 
 
 def unit_words_without_numbers_are_names(tokens: list[Token]) -> None:
@@ -339,11 +423,15 @@ def _is_house_letter(token: Token | None, number: Token) -> bool:
 
 
 def attach_house_letters(tokens: list[Token]) -> None:
-    """Join a lone letter after a house number: ``45 а`` -> ``45а``."""
+    """Join a lone letter after a house number: ``45 а`` -> ``45а``, but not an initial
+    (``19 Р. Амакиев``)."""
     for i, token in enumerate(tokens):
         if token.role == "house" and token.is_number:
             after = _neighbour(tokens, i, 1)
-            if after is not None and _is_house_letter(after, token):
+            if after is None or not _is_house_letter(after, token):
+                continue
+            following = _neighbour(tokens, i + 1, 1) if tokens[i + 1] is after else None
+            if following is None or following.role != "name":
                 token.text += after.text
                 after.role = "drop"
 
@@ -381,7 +469,8 @@ def term_classes_of(tokens: Sequence[Token]) -> tuple[TermClass, ...]:
     seen: list[TermClass] = []
     for token in tokens:
         cls = _term_class(token)
-        if token.role == "term" and not token.filler and cls is not None and cls not in seen:
+        reported = token.role in {"term", "drop"} and not token.filler
+        if reported and cls is not None and cls not in seen:
             seen.append(cls)
     return tuple(seen)
 
@@ -401,46 +490,62 @@ def _pick_house_candidate(tokens: list[Token], candidates: list[int]) -> int:
     marked = [i for i in candidates if tokens[i].marked]
     if marked:
         return marked[0]
-    kept = [i for i, t in enumerate(tokens) if t.role not in {"drop", "term"}]
+    kept = [i for i, t in enumerate(tokens) if t.role == "name"]
     if not kept or kept[-1] != candidates[-1]:
         return candidates[0]
     run = candidates[-1]
-    while run - 1 in candidates and run - 1 in kept and tokens[run - 1].is_number:
+    while run - 1 in candidates and tokens[run - 1].is_number and not tokens[run - 1].glued:
         run -= 1
     return run
 
 
 def _reads_as_name_number(tokens: list[Token], index: int, vocabulary: Vocabulary) -> bool:
-    """``Испечак-2``, ``Зарафшон 2``, ``маҳаллаи Испечак 2``: a short number that ends a name."""
+    """Whether a bare number ends or makes a name rather than being the house.
+
+    ``Испечак-2``, ``Зарафшон 2`` (a known numbered name), ``маҳаллаи Испечак 2``, ``больница №1``
+    (№ after a name with no street word) and a number standing alone (``101``: microdistricts
+    are named by numbers).
+    """
     token, before = tokens[index], _neighbour(tokens, index, -1)
-    if before is None or before.role != "name" or before.is_number or token.marked:
+    if not any(t.role == "name" and not t.is_house_shape for t in tokens):
+        return "/" not in token.text
+    if before is None or before.role != "name" or before.is_number or not token.is_number:
         return False
-    if not token.is_number or len(token.text) > MAX_NAME_NUMBER_DIGITS:
+    if token.marked:
+        return not any(_term_class(t) in STREET_CLASSES for t in tokens)
+    if len(token.text) > MAX_NAME_NUMBER_DIGITS:
         return False
     numbered_term = any(_term_class(t) in NUMBERED_NAME_CLASSES for t in tokens)
-    return token.glued or before.text in vocabulary.numbered_names or numbered_term
+    pair = f"{before.text} {token.text}"
+    return token.glued or pair in vocabulary.numbered_names or numbered_term
 
 
 def choose_bare_house(tokens: list[Token], vocabulary: Vocabulary) -> list[int]:
     """Pick the bare number that is the house; return numbers whose reading is unsure.
 
     A number after the name (``Рудаки 45``) or leading it (``83 Rudaki``) is the house, as is one
-    written after ``№``. A one- or two-digit number glued by a hyphen (``Испечак-2``), after a
-    numbered name (``Зарафшон 2``) or in a text with a mahalla word reads as part of the name;
-    that and a single digit after any name (``Рудаки 2``) are unsure: both readings are kept.
+    written after ``№``. A one- or two-digit number glued by a hyphen (``Испечак-2``), forming a
+    known numbered name (``Зарафшон 2``) or in a text with a mahalla word reads as part of the
+    name, and the next number is tried; that and a single digit after any name (``Рудаки 2``)
+    are unsure: both readings are kept (a name number only while no other number is the house).
     """
-    candidates = _candidates_for_house(tokens)
-    if not candidates or any(t.role == "house" for t in tokens):
+    if any(t.role == "house" for t in tokens):
         return []
-    chosen = _pick_house_candidate(tokens, candidates)
-    if _reads_as_name_number(tokens, chosen, vocabulary):
+    unsure: list[int] = []
+    while candidates := _candidates_for_house(tokens):
+        chosen = _pick_house_candidate(tokens, candidates)
+        if not _reads_as_name_number(tokens, chosen, vocabulary):
+            tokens[chosen].role = "house"
+            return [chosen] if _single_digit_after_name(tokens, chosen) else []
         tokens[chosen].notes.append("name-number")
-        return [chosen]
-    tokens[chosen].role = "house"
-    before = _neighbour(tokens, chosen, -1)
+        unsure.append(chosen)
+    return unsure
+
+
+def _single_digit_after_name(tokens: list[Token], index: int) -> bool:
+    before = _neighbour(tokens, index, -1)
     after_name = before is not None and before.role == "name" and not before.is_number
-    single_digit = len(tokens[chosen].text) == 1 and not tokens[chosen].marked
-    return [chosen] if after_name and single_digit else []
+    return after_name and len(tokens[index].text) == 1 and not tokens[index].marked
 
 
 def assign_flat_after_house(tokens: list[Token]) -> None:
@@ -552,6 +657,6 @@ def parse_query(text: str, vocabulary: Vocabulary) -> ParsedQuery:
     alternatives = tuple(
         reading
         for reading in dict.fromkeys(_reading(text, option) for option in others)
-        if reading != primary
+        if reading != primary and reading.name
     )
     return primary.model_copy(update={"alternatives": alternatives})
