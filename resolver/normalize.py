@@ -281,8 +281,6 @@ _LATIN_VARIANTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"ou", "u"),  # French Roudaki, Rasoulov
         (r"yo", "e"),  # ё folds to е
         (r"y", "i"),  # й ӣ: Ayni / Aini
-        (r"o", "a"),  # Russian akanye: Сомонӣ / Самани, Тоҷикистон / Таджикистан, -обод / -абад
-        (r"f", "v"),  # Зарафшон / Заравшан
         (r"([a-z])\1+", r"\1"),  # doubled letters: Каххоров / Kahorov, Hissar / Hisor
     )
 )
