@@ -600,19 +600,24 @@ def side_polygon(line: Sequence[tuple[float, float]], corners: Sequence[tuple[fl
 
 
 def district_shapes() -> dict[str, BaseGeometry]:
-    """The fictional outline of each district, together covering the city without overlap."""
+    """The fictional outline of each district, together covering the city without overlap.
+
+    Every overlay runs on the 6-decimal grid (snap rounding), so neighbours share edges exactly.
+    """
     city = Polygon(CITY_OUTLINE)
     east = side_polygon(EAST_LINE, [(69.0, 38.45), (69.0, 38.70)])
-    south = side_polygon(SOUTH_LINE, [(68.795, 38.450), (68.600, 38.450)]).difference(east)
+    south = side_polygon(SOUTH_LINE, [(68.795, 38.450), (68.600, 38.450)])
+    south = south.difference(east, grid_size=GRID)
     north_line = [*SOMONI_LINE, (68.600, 38.700), (68.805, 38.700)]
-    north = Polygon([*north_line, *EAST_LINE[1:-1]]).difference(east)
+    north = Polygon([*north_line, *EAST_LINE[1:-1]]).difference(east, grid_size=GRID)
     shapes = {
-        "shohmansur": city.intersection(east),
-        "firdavsi": city.intersection(south),
-        "somoni": city.intersection(north),
+        "shohmansur": city.intersection(east, grid_size=GRID),
+        "firdavsi": city.intersection(south, grid_size=GRID),
+        "somoni": city.intersection(north, grid_size=GRID),
     }
-    shapes["sino"] = city.difference(shapely.union_all(list(shapes.values())))
-    return {name: shapely.set_precision(shape, GRID) for name, shape in shapes.items()}
+    others = shapely.union_all(list(shapes.values()), grid_size=GRID)
+    shapes["sino"] = largest_part(city.difference(others, grid_size=GRID))
+    return shapes
 
 
 def sample_points(shape: BaseGeometry, step: float = 0.0012) -> list[tuple[float, float]]:
@@ -651,7 +656,7 @@ def sector_cells(shape: BaseGeometry, centres: Sequence[tuple[float, float]]) ->
     by_centre: list[BaseGeometry] = []
     for centre in centres:
         cell = next(c for c in cells.geoms if c.covers(Point(centre)))
-        by_centre.append(cell.intersection(shape))
+        by_centre.append(cell.intersection(shape, grid_size=GRID))
     return merge_strays(by_centre)
 
 
@@ -663,7 +668,7 @@ def merge_strays(cells: list[BaseGeometry]) -> list[Polygon]:
             if part.equals(kept[i]) or part.area == 0:
                 continue
             j = max(range(len(kept)), key=lambda n: -1 if n == i else shared_edge(kept[n], part))
-            kept[j] = largest_part(kept[j].union(part))
+            kept[j] = largest_part(kept[j].union(part, grid_size=GRID))
     return kept
 
 
@@ -676,38 +681,6 @@ def largest_part(geometry: BaseGeometry) -> Polygon:
 def shared_edge(a: BaseGeometry, b: BaseGeometry) -> float:
     """Length of the boundary two polygons share."""
     return float(a.boundary.intersection(b.boundary).length)
-
-
-def round_polygon(polygon: Polygon) -> Polygon:
-    """Round coordinates to 6 decimals, counter-clockwise exterior (RFC 7946)."""
-    snapped = shapely.set_precision(polygon, GRID)
-    return orient(largest_part(snapped), 1.0)
-
-
-def remove_overlaps(polygons: list[Polygon]) -> list[Polygon]:
-    """Make polygons disjoint after rounding: each yields the area an earlier one holds."""
-    result: list[Polygon] = []
-    for polygon in polygons:
-        overlapping = [p for p in result if p.intersection(polygon).area > 0]
-        if overlapping:
-            trimmed = polygon.difference(shapely.union_all(overlapping), grid_size=GRID)
-            result.append(orient(largest_part(trimmed), 1.0))
-        else:
-            result.append(polygon)
-    return result
-
-
-def fill_gaps(polygons: list[Polygon], coverage: BaseGeometry) -> list[Polygon]:
-    """Give the slivers rounding left uncovered to the polygon sharing most edge with them."""
-    gaps = coverage.difference(shapely.union_all(polygons), grid_size=GRID)
-    result = list(polygons)
-    for gap in getattr(gaps, "geoms", [gaps]):
-        if gap.is_empty or not isinstance(gap, Polygon):
-            continue
-        j = max(range(len(result)), key=lambda n: shared_edge(result[n], gap))
-        merged = shapely.union(result[j], gap, grid_size=GRID)
-        result[j] = orient(largest_part(merged), 1.0)
-    return result
 
 
 @dataclass
@@ -730,12 +703,26 @@ def build_sectors() -> list[SectorDraft]:
         prefix = DISTRICT_PREFIX[district]
         for number, cell in enumerate(cells, 1):
             drafts.append(SectorDraft(f"{prefix}-{number:02d}", district, cell, number))
-    polygons = remove_overlaps([round_polygon(d.polygon) for d in drafts])
-    coverage = shapely.set_precision(Polygon(CITY_OUTLINE), GRID)
-    polygons = fill_gaps(polygons, coverage)
+    polygons = node_shared_edges([d.polygon for d in drafts])
     for draft, polygon in zip(drafts, polygons, strict=True):
-        draft.polygon = polygon
+        draft.polygon = orient(polygon, 1.0)  # RFC 7946: exterior counter-clockwise
     return drafts
+
+
+def node_shared_edges(polygons: Sequence[Polygon], tolerance: float = 2 * GRID) -> list[Polygon]:
+    """Insert each neighbour's vertices into the edges they touch.
+
+    Rounding to the grid leaves a vertex of one polygon a fraction of a grid step off its
+    neighbour's long edge: a sliver of overlap or gap. Snapping every edge to the vertices near
+    it makes shared boundaries identical, so neighbours neither overlap nor leave slivers.
+    """
+    tree = shapely.STRtree(list(polygons))
+    noded = []
+    for k, polygon in enumerate(polygons):
+        near = [n for n in tree.query(polygon.buffer(tolerance)) if n != k]
+        vertices = MultiPoint([xy for n in near for xy in polygons[n].exterior.coords])
+        noded.append(largest_part(shapely.snap(polygon, vertices, tolerance)))
+    return noded
 
 
 # --------------------------------------------------------------------------------------------
@@ -869,13 +856,14 @@ def build_links(
     locator = Locator(drafts)
     by_id = {d.id: d for d in drafts}
     splits = {pid: street_ranges(pid, locator) for pid in STREET_LINES}
+    inferred = street_districts(places)
     links: list[dict[str, Any]] = []
     problems: list[str] = []
     for place in places:
         if place["id"] in splits:
             links.extend({"place_id": place["id"], **item} for item in splits[place["id"]])
             continue
-        sector = choose_sector(place, locator, splits, by_id)
+        sector = choose_sector(place, locator, splits, by_id, inferred.get(place["id"]))
         links.append({"place_id": place["id"], "sector_id": sector.id})
         districts = place.get("districts") or []
         if districts and sector.district not in districts:
@@ -895,6 +883,7 @@ def choose_sector(
     locator: Locator,
     splits: dict[str, list[dict[str, Any]]],
     by_id: dict[str, SectorDraft],
+    inferred_district: str | None,
 ) -> SectorDraft:
     """Pick the sector of one place: its coordinates, its street, or a stable hash."""
     if place.get("lat") is not None:
@@ -905,9 +894,8 @@ def choose_sector(
     via_street = sector_by_street(place, splits, by_id)
     if via_street and (not districts or via_street.district in districts):
         return via_street
-    if districts:
-        return locator.by_hash(place["id"], districts[0])
-    return locator.by_hash(place["id"], None)
+    district = districts[0] if districts else inferred_district
+    return locator.by_hash(place["id"], district)
 
 
 def sector_by_street(
@@ -924,26 +912,35 @@ def sector_by_street(
 
 
 def link_non_split_streets_first(
-    places: Sequence[dict[str, Any]], links: list[dict[str, Any]]
+    places: Sequence[dict[str, Any]], links: list[dict[str, Any]], drafts: Sequence[SectorDraft]
 ) -> list[dict[str, Any]]:
-    """Let buildings on a one-sector street share that street's sector (when districts agree)."""
+    """Let a building on a one-sector street share the street's sector, if its district fits."""
     whole = {link["place_id"]: link["sector_id"] for link in links if "start" not in link}
+    district_of = {d.id: d.district for d in drafts}
     by_place = {p["id"]: p for p in places}
     result = []
     for link in links:
         place = by_place[link["place_id"]]
-        address = place.get("address") or {}
-        street_sector = whole.get(address.get("street_place_id") or "")
-        if "start" not in link and place.get("lat") is None and street_sector:
-            street = by_place[address["street_place_id"]]
-            agree = not place.get("districts") or set(place["districts"]) & set(
-                street.get("districts") or place["districts"]
-            )
-            if agree and street["kind"] in LINEAR:
-                result.append({**link, "sector_id": street_sector})
-                continue
-        result.append(link)
+        street_id = (place.get("address") or {}).get("street_place_id") or ""
+        street_sector = whole.get(street_id)
+        fits = street_sector and district_of[street_sector] in (
+            place.get("districts") or [district_of[street_sector]]
+        )
+        if "start" not in link and place.get("lat") is None and street_id in whole and fits:
+            result.append({**link, "sector_id": street_sector})
+        else:
+            result.append(link)
     return result
+
+
+def street_districts(places: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """For streets without a district: the district of the first building on them that has one."""
+    found: dict[str, str] = {}
+    for place in places:
+        street_id = (place.get("address") or {}).get("street_place_id")
+        if street_id and place.get("districts"):
+            found.setdefault(street_id, place["districts"][0])
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -1117,7 +1114,7 @@ def render_seed(records: Sequence[dict[str, Any]], curated: list[dict[str, Any]]
     places += [dict(item) for item in ADDED_PLACES]
     drafts = build_sectors()
     links, problems = build_links(places, drafts)
-    links = link_non_split_streets_first(places, links)
+    links = link_non_split_streets_first(places, links, drafts)
     labels = sector_labels(places, links)
     sectors = [sector_record(d, i, places, labels.get(d.id)) for i, d in enumerate(drafts)]
     aliases = [tidy(a, ALIAS_ORDER) for a in [*old_name_aliases(places), *curated]]
