@@ -38,13 +38,15 @@ from tenacity import (
     wait_exponential,
 )
 
+from resolver.errors import NoziriError
+
 T = TypeVar("T")
 FINAL_STATUSES = frozenset({"succeeded", "failed", "canceled"})
 PENDING_STATUSES = ("enqueued", "processing")
 PAGE_SIZE = 1000
 
 
-class BuildError(Exception):
+class BuildError(NoziriError):
     """Something stopped the index build; the message says what to do."""
 
 
@@ -168,13 +170,17 @@ class MeiliAdmin:
             f"update settings of {uid}", lambda: index.update_settings(dict(settings))
         ).task_uid
 
-    def add_documents(self, uid: str, documents: Sequence[Mapping[str, Any]]) -> int:
-        """Enqueue one batch of documents (replacing any with the same id); return the task uid."""
+    def add_documents_json(self, uid: str, payload: bytes, *, count: int) -> int:
+        """Enqueue one batch (a JSON array of ``count`` documents); return the task uid.
+
+        Documents with an id already present replace it, so a retried batch does no harm.
+        """
         index = self._client.index(uid)
-        batch = list(documents)
         info = self.call(
-            f"send {len(batch)} documents to {uid}",
-            lambda: index.add_documents(batch, primary_key="id"),
+            f"send {count} documents to {uid}",
+            lambda: index.add_documents_raw(
+                payload, primary_key="id", content_type="application/json"
+            ),
         )
         return info.task_uid
 

@@ -13,9 +13,10 @@ Every name is indexed twice: as written (``кучаи айни``) and without it
 
 from __future__ import annotations
 
-import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from resolver.gazetteer import (
     AddressTerm,
@@ -28,11 +29,13 @@ from resolver.gazetteer import (
     TermClass,
 )
 from resolver.index_schema import GeoPoint, PlaceDocument
-from resolver.normalize import fold, latin_key
+from resolver.normalize import fold as fold_text
+from resolver.normalize import latin_key as latin_key_text
+from resolver.parse import MAX_PHRASE_WORDS, TermMatch, Vocabulary
 
 # Generic words that name the *type* of an address, not the place: stripping them from a name
 # leaves the part residents type (``кӯчаи Айнӣ`` -> ``айни``). Market, park and mall words stay:
-# ``бозори Шоҳмансур`` is not ``ноҳияи Шоҳмансур``.
+# ``бозори Шоҳмансур`` is not ``ноҳияи Шоҳмансур``. City words stay too: ``Душанбе Плаза``.
 STRIPPABLE_TERM_CLASSES = frozenset(
     {
         TermClass.STREET,
@@ -42,10 +45,24 @@ STRIPPABLE_TERM_CLASSES = frozenset(
         TermClass.MAHALLA,
         TermClass.MICRODISTRICT,
         TermClass.DISTRICT,
-        TermClass.CITY,
     }
 )
-_TOKEN_PUNCTUATION = string.punctuation + "«»“”„‘’№"
+# Names repeat a lot (every shop on Rudaki carries "Рудаки" in its address; a synthetic city
+# reuses name parts), and folding is the builder's hot spot: memoise the shared pure functions.
+FOLD_CACHE_SIZE = 1 << 17
+
+
+@lru_cache(maxsize=FOLD_CACHE_SIZE)
+def fold(text: str) -> str:
+    """Return :func:`resolver.normalize.fold` of ``text`` (memoised)."""
+    return fold_text(text)
+
+
+@lru_cache(maxsize=FOLD_CACHE_SIZE)
+def latin_key(text: str) -> str:
+    """Return :func:`resolver.normalize.latin_key` of ``text`` (memoised)."""
+    return latin_key_text(text)
+
 
 # Popularity (0-100) breaks ties between equally good matches, so "Рудаки" lists the avenue
 # before a shop on it. Base by kind: what residents name most when asked where they live or
@@ -73,55 +90,73 @@ NAME_BONUS_MAX = 15
 GEO_BONUS = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TypeWords:
-    """Street-type phrases (folded, as token tuples) that may be cut off a name's ends."""
+    """Address-type phrases that may be cut off a folded name's ends (``кучаи айни`` -> ``айни``).
 
-    phrases: frozenset[tuple[str, ...]]
+    Matching is the resolver's own (:class:`resolver.parse.Vocabulary` over ``seed/terms.yaml``),
+    so a name is indexed exactly as a query naming it is read. A single letter is never cut: in a
+    name it is an initial (``Н. Қарабоев``), not ``н.`` for ноҳия.
+    """
+
+    vocabulary: Vocabulary
 
     @classmethod
     def from_terms(cls, terms: Iterable[AddressTerm]) -> TypeWords:
-        """Collect the strippable spellings of the seed's address terms, folded."""
-        phrases = {
-            tokens
-            for term in terms
-            if term.term_class in STRIPPABLE_TERM_CLASSES
-            for spelling in term.spellings
-            if (tokens := bare_tokens(fold(spelling)))
-        }
-        return cls(frozenset(phrases))
+        """Build the matcher from the seed's address terms."""
+        return cls(Vocabulary(terms))
 
     def strip(self, folded: str) -> str:
         """Cut type phrases off both ends of a folded name, unless nothing would remain."""
-        tokens = folded.split()
-        changed = True
-        while changed:
-            changed = False
-            for phrase in self.phrases:
-                size = len(phrase)
-                if len(tokens) > size and bare_tokens(" ".join(tokens[:size])) == phrase:
-                    tokens, changed = tokens[size:], True
-                elif len(tokens) > size and bare_tokens(" ".join(tokens[-size:])) == phrase:
-                    tokens, changed = tokens[:-size], True
-        return " ".join(tokens)
+        words = folded.split()
+        while len(words) > 1 and (size := self.leading(words)):
+            words = words[size:]
+        while len(words) > 1 and (size := self.trailing(words)):
+            words = words[:-size]
+        return " ".join(words)
+
+    def leading(self, words: Sequence[str]) -> int:
+        """Return the length of a strippable phrase at the start (0 if none)."""
+        found = self.vocabulary.match(words, 0)
+        if found is None or found.size >= len(words):
+            return 0
+        return found.size if is_strippable(found, words[: found.size]) else 0
+
+    def trailing(self, words: Sequence[str]) -> int:
+        """Return the length of a strippable phrase that ends the name (0 if none)."""
+        for size in range(min(MAX_PHRASE_WORDS, len(words) - 1), 0, -1):
+            found = self.vocabulary.match(words, len(words) - size)
+            if found is not None and found.size == size and is_strippable(found, words[-size:]):
+                return size
+        return 0
 
 
-def bare_tokens(text: str) -> tuple[str, ...]:
-    """Split on spaces and drop punctuation around each token (``ул.`` -> ``ул``)."""
-    stripped = (token.strip(_TOKEN_PUNCTUATION) for token in text.split())
-    return tuple(token for token in stripped if token)
+def is_strippable(found: TermMatch, words: Sequence[str]) -> bool:
+    """Tell whether a matched phrase is a type word to cut (not an initial, not a market)."""
+    if len(words) == 1 and len(words[0]) == 1:
+        return False
+    return found.term_class in STRIPPABLE_TERM_CLASSES
 
 
 def build_documents(gazetteer: Gazetteer) -> list[PlaceDocument]:
     """Build every search document of the gazetteer, in place order."""
+    return list(iter_documents(gazetteer))
+
+
+def iter_documents(gazetteer: Gazetteer) -> Iterator[PlaceDocument]:
+    """Yield the search documents one place at a time (lets a build send while it folds)."""
     type_words = TypeWords.from_terms(gazetteer.aliases.terms)
     aliases = aliases_by_place(gazetteer.aliases.places)
     links = links_by_place(gazetteer.links)
-    documents: list[PlaceDocument] = []
     for place in gazetteer.places:
         base = base_document(place, aliases.get(place.id, ()), type_words=type_words)
-        documents.extend(link_document(base, links.get(place.id, ())))
-    return documents
+        yield from link_document(base, links.get(place.id, ()))
+
+
+def count_documents(gazetteer: Gazetteer) -> int:
+    """Return how many documents :func:`build_documents` will make, without building them."""
+    links = links_by_place(gazetteer.links)
+    return sum(len(links[p.id]) if is_split(links.get(p.id, ())) else 1 for p in gazetteer.places)
 
 
 def aliases_by_place(aliases: Iterable[PlaceAlias]) -> dict[str, list[str]]:
@@ -148,16 +183,19 @@ def link_order(link: Link) -> tuple[int, str, str]:
     return (houses.start if houses else 0, houses.parity if houses else "", link.sector_id)
 
 
+class SearchFields(NamedTuple):
+    """The folded search fields of one place."""
+
+    names: tuple[str, ...]
+    names_latin: tuple[str, ...]
+    aliases: tuple[str, ...]
+    aliases_latin: tuple[str, ...]
+
+
 def base_document(place: Place, aliases: Sequence[str], *, type_words: TypeWords) -> PlaceDocument:
     """Build a place's document without its sector link."""
-    names = current_names(place)
-    other_names = [*place.old_names, *place.alt_names, *place.derived_names, *aliases]
-    folded_names = search_forms(names, type_words=type_words)
-    folded_aliases = [
-        form
-        for form in search_forms(other_names, type_words=type_words)
-        if form not in folded_names
-    ]
+    other_names = (*place.old_names, *place.alt_names, *place.derived_names, *aliases)
+    fields = search_fields(tuple(current_names(place)), other_names, type_words)
     return PlaceDocument(
         id=place.id,
         place_id=place.id,
@@ -166,13 +204,32 @@ def base_document(place: Place, aliases: Sequence[str], *, type_words: TypeWords
         name_ru=place.name_ru,
         name_en=place.name_en,
         district=[district.value for district in place.districts],
-        names=folded_names,
-        names_latin=latin_forms(folded_names),
-        aliases=folded_aliases,
-        aliases_latin=latin_forms(folded_aliases),
+        names=list(fields.names),
+        names_latin=list(fields.names_latin),
+        aliases=list(fields.aliases),
+        aliases_latin=list(fields.aliases_latin),
         address=address_text(place, type_words=type_words),
         popularity=popularity(place, extra_names=len(other_names)),
-        _geo=geo_point(place),
+        geo=geo_point(place),
+    )
+
+
+@lru_cache(maxsize=FOLD_CACHE_SIZE)
+def search_fields(
+    names: tuple[str, ...], other_names: tuple[str, ...], type_words: TypeWords
+) -> SearchFields:
+    """Fold current and other names into the four search fields (memoised: names repeat)."""
+    folded_names = search_forms(names, type_words=type_words)
+    folded_aliases = [
+        form
+        for form in search_forms(other_names, type_words=type_words)
+        if form not in folded_names
+    ]
+    return SearchFields(
+        names=tuple(folded_names),
+        names_latin=tuple(latin_forms(folded_names)),
+        aliases=tuple(folded_aliases),
+        aliases_latin=tuple(latin_forms(folded_aliases)),
     )
 
 
@@ -182,12 +239,15 @@ def current_names(place: Place) -> list[str]:
 
 
 def search_forms(texts: Iterable[str], *, type_words: TypeWords) -> list[str]:
-    """Fold each text and add its form without type words; unique, in first-seen order."""
-    forms: list[str] = []
-    for text in texts:
-        folded = fold(text)
-        forms.extend((folded, type_words.strip(folded)))
-    return unique_nonempty(forms)
+    """Fold each text; bare forms (type words cut) first, then the full forms; no repeats.
+
+    Order matters to Meilisearch: an array is one attribute, ``attribute`` ranks by the
+    position of the matched word in it and ``exactness`` rewards an attribute that *starts*
+    with the query. Bare names first make ``рудаки`` start the avenue's ``names`` (position 0),
+    where ``хиебони рудаки`` would put it second, behind ``Рудаки Плаза``.
+    """
+    folded = [fold(text) for text in texts]
+    return unique_nonempty([*(type_words.strip(form) for form in folded), *folded])
 
 
 def latin_forms(folded: Iterable[str]) -> list[str]:

@@ -34,9 +34,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from index_builder.documents import TypeWords, current_names, unique_nonempty
+from index_builder.documents import TypeWords, current_names, fold, latin_key, unique_nonempty
 from resolver.gazetteer import AliasKind, Gazetteer, PlaceAlias
-from resolver.normalize import fold, latin_key
+from resolver.normalize import script_of
 
 SEARCHABLE_ATTRIBUTES = ["names", "names_latin", "aliases", "aliases_latin", "address"]
 DISPLAYED_ATTRIBUTES = [
@@ -142,11 +142,19 @@ def is_synonym_worthy(form: str, kind: AliasKind) -> bool:
 
 
 def synonym_pairs(alias: PlaceAlias, name: str) -> list[tuple[str, str]]:
-    """Return the directed (source, target) pairs linking one alias to one name, both scripts."""
+    """Return the directed (source, target) pairs linking one alias to one name.
+
+    Pairs are made of folded forms and of Latin keys; a pair mixing Cyrillic and Latin (a
+    Latin alias of a Cyrillic name) is dropped: the resolver searches each script on its own.
+    """
     forward = [(alias.alias, name), (latin_key(alias.alias), latin_key(name))]
     backward = [(target, source) for source, target in forward]
     pairs = forward + backward if alias.kind is AliasKind.ABBREVIATION else forward
-    return [(source, target) for source, target in pairs if source and target and source != target]
+    return [
+        (source, target)
+        for source, target in pairs
+        if source and target and source != target and script_of(source) == script_of(target)
+    ]
 
 
 def group_synonyms(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:

@@ -1,0 +1,459 @@
+"""``python -m index_builder build``: build the search index in a fresh index, then swap it in.
+
+Pipeline: load and validate the seed (or generate a synthetic city) -> build documents -> create
+``<live>_build_<timestamp>`` -> apply the settings -> send the documents in batches (all sent,
+then waited for; every task's final status checked) -> check the document count -> swap with the
+live index atomically (Meilisearch ``/swap-indexes``) -> delete the previous data. Until the swap
+the live index serves the old data untouched; a failure or Ctrl-C on the way deletes the fresh
+index and leaves the live one serving. Queries never see a half-built index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+from meilisearch.models.task import Task
+from pydantic import TypeAdapter
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from index_builder.admin import BuildError, MeiliAdmin
+from index_builder.diff import DIFF_FIELDS, IndexDiff, diff_documents
+from index_builder.documents import build_documents, count_documents, iter_documents
+from index_builder.index_settings import index_settings, settings_summary
+from index_builder.keys import ensure_search_key
+from index_builder.synthetic import synthetic_gazetteer
+from index_builder.validate import validate
+from resolver.connection import admin_endpoint, save_search_key
+from resolver.gazetteer import Gazetteer
+from resolver.index_schema import PlaceDocument
+from resolver.seed import SeedLoadError, load_seed
+from resolver.settings import MeiliSettings
+
+DEFAULT_BATCH_SIZE = 10_000
+_DOCUMENT_LIST = TypeAdapter(list[PlaceDocument])
+TASK_TIMEOUT_S = 900.0
+CLEANUP_TIMEOUT_S = 30.0
+
+
+class BuildProgress(Protocol):
+    """Where the build reports how many documents it has sent and Meilisearch has indexed."""
+
+    def begin(self, total: int | None) -> None:
+        """Announce how many documents will be sent (``None``: unknown)."""
+
+    def sent(self, count: int) -> None:
+        """Record one more batch sent."""
+
+    def indexed(self, count: int) -> None:
+        """Record documents Meilisearch finished indexing."""
+
+
+class SilentProgress:
+    """A progress sink that shows nothing (tests, ``--quiet``)."""
+
+    def begin(self, total: int | None) -> None:
+        """Ignore the total."""
+
+    def sent(self, count: int) -> None:
+        """Ignore the batch."""
+
+    def indexed(self, count: int) -> None:
+        """Ignore the count."""
+
+
+class RichProgress:
+    """Two rich progress bars: documents sent, documents indexed."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description:<9}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self._sent = self._progress.add_task("sent", total=None, visible=False)
+        self._indexed = self._progress.add_task("indexed", total=None, visible=False)
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
+
+    def begin(self, total: int | None) -> None:
+        """Show both bars with their total."""
+        for task in (self._sent, self._indexed):
+            self._progress.update(task, total=total, visible=True)
+
+    def sent(self, count: int) -> None:
+        """Advance the 'sent' bar."""
+        self._progress.advance(self._sent, count)
+
+    def indexed(self, count: int) -> None:
+        """Advance the 'indexed' bar."""
+        self._progress.advance(self._indexed, count)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did, for the summary line and the benchmarks."""
+
+    live: str
+    documents: int
+    seconds: float
+    kept_old: str | None = None
+
+    @property
+    def docs_per_second(self) -> float:
+        """Return the throughput of the whole publish step."""
+        return self.documents / self.seconds if self.seconds > 0 else float("inf")
+
+    def summary(self) -> str:
+        """Return the one-line summary: documents, seconds, docs/s."""
+        line = (
+            f"published {self.documents} documents to {self.live} in {self.seconds:.1f} s "
+            f"({self.docs_per_second:,.0f} docs/s)"
+        )
+        return f"{line}; previous data kept as {self.kept_old}" if self.kept_old else line
+
+
+def fresh_index_name(live: str, now: datetime) -> str:
+    """Name the temporary index of one build: ``<live>_build_<UTC timestamp>``."""
+    return f"{live}_build_{now.astimezone(UTC):%Y%m%d_%H%M%S_%f}"
+
+
+def document_payload(document: PlaceDocument) -> dict[str, Any]:
+    """Serialise a document the way Meilisearch wants it (``_geo`` by alias, no nulls)."""
+    return document.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def batch_payload(documents: Sequence[PlaceDocument]) -> bytes:
+    """Serialise a batch to one JSON array, exactly as :func:`document_payload` does each one."""
+    return _DOCUMENT_LIST.dump_json(list(documents), by_alias=True, exclude_none=True)
+
+
+def batched(documents: Iterable[PlaceDocument], size: int) -> Iterator[list[PlaceDocument]]:
+    """Yield documents in lists of at most ``size``, consuming the iterable lazily."""
+    iterator = iter(documents)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """What to publish and how."""
+
+    live: str
+    settings: Mapping[str, object]
+    batch_size: int = DEFAULT_BATCH_SIZE
+    keep_old: bool = False
+    expected: int | None = None  # document count, for the progress bar
+
+
+def publish(
+    admin: MeiliAdmin,
+    documents: Iterable[PlaceDocument],
+    plan: BuildPlan,
+    *,
+    progress: BuildProgress | None = None,
+    now: datetime | None = None,
+) -> BuildReport:
+    """Build ``documents`` into a fresh index and swap it with the live one; return the report.
+
+    ``documents`` may be a lazy iterable: batches are sent as they are built, so Meilisearch
+    indexes one batch while the next is folded.
+
+    Raises:
+        BuildError: any step failed; the fresh index was deleted and the live one is untouched.
+    """
+    started = time.perf_counter()
+    fresh = fresh_index_name(plan.live, now or datetime.now(UTC))
+    try:
+        sent = fill_index(admin, fresh, documents, plan, progress=progress or SilentProgress())
+        swap_into_live(admin, live=plan.live, fresh=fresh)
+    except BaseException:  # also Ctrl-C: never leave a half-built index behind
+        discard_index(admin, fresh)
+        raise
+    kept = fresh if plan.keep_old else retire_index(admin, fresh)
+    return BuildReport(plan.live, sent, time.perf_counter() - started, kept_old=kept)
+
+
+def fill_index(
+    admin: MeiliAdmin,
+    uid: str,
+    documents: Iterable[PlaceDocument],
+    plan: BuildPlan,
+    *,
+    progress: BuildProgress,
+) -> int:
+    """Create ``uid``, apply settings, send every batch, wait for all, check the count."""
+    admin.wait(admin.create_index(uid))
+    tasks = [admin.update_settings(uid, plan.settings)]
+    progress.begin(plan.expected)
+    sent = 0
+    for batch in batched(documents, plan.batch_size):
+        tasks.append(admin.add_documents_json(uid, batch_payload(batch), count=len(batch)))
+        sent += len(batch)
+        progress.sent(len(batch))
+    admin.wait_all(
+        tasks,
+        timeout_s=TASK_TIMEOUT_S,
+        on_done=lambda task: progress.indexed(indexed_count(task)),
+    )
+    require_count(admin, uid, expected=sent)
+    return sent
+
+
+def indexed_count(task: Task) -> int:
+    """Return how many documents a finished task indexed (0 for non-document tasks)."""
+    return int((task.details or {}).get("indexedDocuments") or 0)
+
+
+def require_count(admin: MeiliAdmin, uid: str, *, expected: int) -> None:
+    """Fail unless the index holds exactly ``expected`` documents (duplicate ids shrink it)."""
+    count = admin.count_documents(uid)
+    if count != expected:
+        raise BuildError(
+            f"index {uid} holds {count} documents, expected {expected}: "
+            "two documents share an id (check the seed for duplicate place ids)"
+        )
+
+
+def swap_into_live(admin: MeiliAdmin, *, live: str, fresh: str) -> None:
+    """Swap the fresh index with the live one, creating an empty live index the first time."""
+    if not admin.index_exists(live):
+        admin.wait(admin.create_index(live))
+    admin.wait(admin.swap_indexes(live, fresh))
+
+
+def discard_index(admin: MeiliAdmin, uid: str) -> None:
+    """Best effort: cancel a failed build's pending tasks and delete its index."""
+    try:
+        admin.wait(admin.cancel_index_tasks(uid), timeout_s=CLEANUP_TIMEOUT_S)
+        if admin.index_exists(uid):
+            admin.wait(admin.delete_index(uid), timeout_s=CLEANUP_TIMEOUT_S)
+    except BuildError as exc:
+        print(f"warning: could not delete the temporary index {uid}: {exc}", file=sys.stderr)
+
+
+def retire_index(admin: MeiliAdmin, uid: str) -> str | None:
+    """Delete the index holding the previous live data; on failure keep it and say so."""
+    try:
+        admin.wait(admin.delete_index(uid), timeout_s=CLEANUP_TIMEOUT_S)
+    except BuildError as exc:
+        print(
+            f"warning: the previous data stays in {uid} ({exc}); delete it by hand", file=sys.stderr
+        )
+        return uid
+    return None
+
+
+def live_documents(admin: MeiliAdmin, live: str) -> list[PlaceDocument]:
+    """Read the live index's documents (the fields the diff needs); none if it does not exist."""
+    if not admin.index_exists(live):
+        return []
+    rows = admin.iter_documents(live, fields=DIFF_FIELDS)
+    return [PlaceDocument.model_validate(row) for row in rows]
+
+
+def dry_run(admin: MeiliAdmin, documents: Sequence[PlaceDocument], *, live: str) -> IndexDiff:
+    """Compare a build with the live index without writing anything."""
+    return diff_documents(live_documents(admin, live), documents)
+
+
+# -- command line --------------------------------------------------------------------------------
+
+
+class SeedRejectedError(BuildError):
+    """The seed did not pass validation; nothing was pushed."""
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        super().__init__(f"the seed has {len(errors)} error(s); nothing was pushed")
+        self.errors = tuple(errors)
+
+
+def positive_int(text: str) -> int:
+    """Parse a positive integer option."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Describe ``build``'s options and route it to :func:`run`."""
+    parser.add_argument(
+        "seed_dir", nargs="?", type=Path, help="seed directory (default: seed/ or NOZIRI_SEED_DIR)"
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would change in the live index (added, removed, renamed, re-linked); "
+        "write nothing",
+    )
+    parser.add_argument(
+        "--synthetic",
+        type=positive_int,
+        metavar="N",
+        help="index a generated city of N places instead of the seed (for benchmarks)",
+    )
+    parser.add_argument("--synthetic-seed", type=int, default=42, help="RNG seed of --synthetic")
+    parser.add_argument("--index", metavar="NAME", help="live index name (default: MEILI_INDEX)")
+    parser.add_argument(
+        "--keep-old", action="store_true", help="keep the previous data as an index after the swap"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=DEFAULT_BATCH_SIZE,
+        help=f"documents per request (default {DEFAULT_BATCH_SIZE})",
+    )
+    parser.add_argument(
+        "--rotate-search-key",
+        action="store_true",
+        help="replace the search-only key with a new value (old bots must get the new one)",
+    )
+    parser.add_argument(
+        "--print-search-key",
+        action="store_true",
+        help="print the search-only key (for MEILI_SEARCH_KEY on an external server)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``build``; return the exit status (0 ok, 1 failed, 130 interrupted)."""
+    settings = MeiliSettings()
+    live = str(args.index or settings.meili_index)
+    console = Console(stderr=True)
+    try:
+        gazetteer = load_source(args, settings=settings)
+        return run_with_server(args, gazetteer, settings=settings, live=live, console=console)
+    except SeedRejectedError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print(f"build refused: {exc}", file=sys.stderr)
+        return 1
+    except BuildError as exc:
+        print(f"build failed: {exc}\nThe live index {live} was not changed.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: the temporary index was deleted; {live} still serves its old data",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def load_source(args: argparse.Namespace, *, settings: MeiliSettings) -> Gazetteer:
+    """Return the synthetic city if asked, else the validated seed."""
+    if args.synthetic:
+        return synthetic_gazetteer(args.synthetic, seed=args.synthetic_seed)
+    return load_checked_seed(Path(args.seed_dir or settings.seed_dir))
+
+
+def load_checked_seed(seed_dir: Path) -> Gazetteer:
+    """Load the seed and run every cross-record check of ``index_builder validate``.
+
+    The check that all ids of the shared reference gazetteer are kept is left to
+    ``python -m index_builder validate`` (a build may index a partial seed, e.g. in tests).
+
+    Raises:
+        SeedRejectedError: with every error, each naming file, line, record and field.
+    """
+    try:
+        loaded = load_seed(seed_dir)
+    except SeedLoadError as exc:
+        raise SeedRejectedError([str(error) for error in exc.errors]) from exc
+    errors = validate(loaded.gazetteer, None, locations=loaded.locations)
+    if errors:
+        raise SeedRejectedError([str(error) for error in errors])
+    return loaded.gazetteer
+
+
+def run_with_server(
+    args: argparse.Namespace,
+    gazetteer: Gazetteer,
+    *,
+    settings: MeiliSettings,
+    live: str,
+    console: Console,
+) -> int:
+    """Connect as admin, then dry-run or publish, then manage the search key."""
+    with admin_endpoint(settings) as endpoint:
+        key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
+        admin = MeiliAdmin(endpoint.url, api_key=key)
+        if args.dry_run:
+            print_dry_run(dry_run(admin, build_documents(gazetteer), live=live), live=live)
+            return 0
+        report = publish_gazetteer(admin, gazetteer, args=args, live=live, console=console)
+        print(report.summary())
+        publish_search_key(admin, settings=settings, args=args, live=live)
+    return 0
+
+
+def publish_gazetteer(
+    admin: MeiliAdmin,
+    gazetteer: Gazetteer,
+    *,
+    args: argparse.Namespace,
+    live: str,
+    console: Console,
+) -> BuildReport:
+    """Publish the gazetteer's documents, streaming them to Meilisearch as they are built."""
+    plan = BuildPlan(
+        live=live,
+        settings=index_settings(gazetteer),
+        batch_size=args.batch_size,
+        keep_old=args.keep_old,
+        expected=count_documents(gazetteer),
+    )
+    print(f"building {live}: {plan.expected} documents; {settings_summary(plan.settings)}")
+    documents = iter_documents(gazetteer)
+    if args.quiet:
+        return publish(admin, documents, plan)
+    with RichProgress(console) as progress:
+        return publish(admin, documents, plan, progress=progress)
+
+
+def print_dry_run(diff: IndexDiff, *, live: str) -> None:
+    """Print the dry run's changes and counts."""
+    for line in diff.lines():
+        print(line)
+    print(f"dry run against {live}: {diff.summary()}; nothing was written")
+
+
+def publish_search_key(
+    admin: MeiliAdmin, *, settings: MeiliSettings, args: argparse.Namespace, live: str
+) -> None:
+    """Create or rotate the search-only key, save it (embedded) and say how to use it."""
+    search_key = ensure_search_key(admin, live=live, rotate=args.rotate_search_key)
+    print(search_key.describe())
+    value = search_key.key.get_secret_value()
+    if settings.meili_url is None:
+        path = save_search_key(settings, value)
+        print(f"saved for the resolver and the bot in {path}")
+    else:
+        shown = value if args.print_search_key else "<run with --print-search-key to show it>"
+        print(f"on the bot's machine: export MEILI_SEARCH_KEY={shown}")
+    if args.print_search_key and settings.meili_url is None:
+        print(f"MEILI_SEARCH_KEY={value}")
