@@ -120,6 +120,8 @@ _CYRILLIC_TO_LATIN = str.maketrans(
         "а": "a", "А": "A", "В": "B", "е": "e", "Е": "E", "К": "K", "к": "k", "М": "M", "Н": "H",
         "о": "o", "О": "O", "р": "p", "Р": "P", "с": "c", "С": "C", "Т": "T", "у": "y", "У": "Y",
         "х": "x", "Х": "X", "ѕ": "s", "Ѕ": "S", "ј": "j", "Ј": "J",
+        # і (already folded to и) in a Latin word: Rudakі
+        "и": "i", "И": "I",
     }
 )  # fmt: skip
 _DIGIT_TO_CYRILLIC = str.maketrans({"3": "з", "0": "о", "6": "б"})
@@ -250,7 +252,7 @@ def fold(text: str) -> str:
 _CYRILLIC_TO_ASCII = str.maketrans(
     {
         "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z",
-        "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
+        "и": "i", "И": "I", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
         "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ч": "ch", "ш": "sh",
         "ю": "yu", "я": "ya",
     }
@@ -302,10 +304,23 @@ def asciify_latin(text: str) -> str:
 
 
 def collapse_latin_variants(text: str) -> str:
-    """Collapse spelling variants of the romanisation schemes into one ASCII spelling."""
-    for pattern, replacement in _LATIN_VARIANTS:
-        text = pattern.sub(replacement, text)
+    """Collapse spelling variants of the romanisation schemes into one ASCII spelling.
+
+    The rules run until nothing changes (a rule can make another apply: ``oou`` -> ``ou`` ->
+    ``u``), so a key is its own key.
+    """
+    previous = None
+    while text != previous:
+        previous = text
+        for pattern, replacement in _LATIN_VARIANTS:
+            text = pattern.sub(replacement, text)
     return text
+
+
+def split_letters_from_digits(text: str) -> str:
+    """Split ``0ae`` -> ``0 ae`` and ``ae45`` -> ``ae 45`` as :func:`fold` does."""
+    text = _LETTERS_THEN_DIGITS.sub(" ", text)
+    return _DIGITS_THEN_LETTERS.sub(" ", text)
 
 
 def latin_key(text: str) -> str:
@@ -320,7 +335,7 @@ def latin_key(text: str) -> str:
     """
     folded = fold(text)
     ascii_text = asciify_latin(transliterate_cyrillic(folded))
-    return collapse_spaces(collapse_latin_variants(ascii_text))
+    return collapse_spaces(split_letters_from_digits(collapse_latin_variants(ascii_text)))
 
 
 # --- script --------------------------------------------------------------------------------------
