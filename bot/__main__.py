@@ -82,6 +82,7 @@ def run_telegram(services: BotServices, settings: BotSettings, token: str) -> No
         token=token,
         api_root=settings.telegram_api_base_url,
         max_sends_per_second=settings.bot_max_sends_per_second,
+        concurrent_updates=settings.bot_concurrent_updates,
     )
     if settings.telegram_webhook_url is None:
         application.run_polling()

@@ -54,9 +54,14 @@ def build_application(
     token: str,
     api_root: str | None = None,
     max_sends_per_second: float = 30,
-    concurrent_updates: bool | int = True,
+    concurrent_updates: int = 16,
 ) -> BotApplication:
-    """Build the application with every handler; ``api_root`` None means Telegram's server."""
+    """Build the application with every handler; ``api_root`` None means Telegram's server.
+
+    ``concurrent_updates`` bounds the updates handled at once: resolutions run in a small thread
+    pool, and beyond a few dozen the HTTP connection pool only adds overhead (measured: 16 handles
+    a 500-update burst more than twice as fast as 256).
+    """
     quiet_library_loggers()
     limiter = AIORateLimiter(overall_max_rate=max_sends_per_second, max_retries=2)
     builder = Application.builder().token(token).rate_limiter(limiter)

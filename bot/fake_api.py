@@ -140,7 +140,7 @@ class FakeBotApi:
 
     async def start(self) -> None:
         """Listen on a free port of 127.0.0.1."""
-        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1", backlog=1024)
         self._port = sockets[0].getsockname()[1]
         routes = [(r"/bot([^/]+)/(\w+)", MethodHandler, {"api": self})]
         app = tornado.web.Application(routes, log_function=lambda _handler: None)

@@ -11,6 +11,7 @@ Telegram:
 Limits and paths:
     BOT_QUERIES_PER_MINUTE: per-user queries a minute before the bot asks to slow down.
     BOT_MAX_SENDS_PER_SECOND: overall send rate of PTB's AIORateLimiter (Telegram allows ~30).
+    BOT_CONCURRENT_UPDATES: how many updates are handled at once.
     BOT_REPLY_DEADLINE_S: how long a query may wait for the resolver before "briefly unavailable".
     NOZIRI_DATA_DIR: where ``unresolved.jsonl`` is kept (shared with the resolver's settings).
 """
@@ -39,6 +40,7 @@ class BotSettings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     bot_queries_per_minute: int = Field(default=20, ge=1)
     bot_max_sends_per_second: float = Field(default=30, ge=0)
+    bot_concurrent_updates: int = Field(default=16, ge=1, le=256)
     bot_reply_deadline_s: float = Field(default=2.5, gt=0, le=10)
     noziri_data_dir: Path = PROJECT_ROOT / ".noziri"
 
