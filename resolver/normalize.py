@@ -183,12 +183,12 @@ def strip_combining_marks(text: str) -> str:
 # --- punctuation, house numbers, spaces ---------------------------------------------------------
 
 _APOSTROPHE_IN_WORD = re.compile(r"(?<=[^\W\d_])['’ʼʻ`‘´](?=[^\W\d_])")
-_SLASH_BETWEEN_DIGITS = re.compile(r"(?<=\d)\s*[\\/|]\s*(?=\d)")
+_SLASH_BETWEEN_DIGITS = re.compile(r"(?:(?<=\d)|(?<=\d[^\W\d_]))\s*[\\/|]\s*(?=\d)")
 _ORDINAL_SUFFIX = re.compile(
     r"(?<=\d)-?(?:ого|ому|ая|ое|ой|ий|ум|уми|ми|го|й|я|е|м|и"
     r"|th|st|nd|rd|ogo|aya|oye|oe|oy|iy|yy|ya|y|ye)(?![^\W_])"
 )
-_NOT_WORD = re.compile(r"[^\w/]+|_+|(?<!\d)/|/(?!\d)")
+_NOT_WORD = re.compile(r"[^\w/]+|_+|(?<!\d)(?<!\d[^\W\d_])/|/(?!\d)")
 _LETTERS_THEN_DIGITS = re.compile(r"(?<=[^\W\d_]{2})(?=\d)")
 _DIGITS_THEN_LETTERS = re.compile(r"(?<=\d)(?=[^\W\d_]{2})")
 _SPACES = re.compile(r"\s+")

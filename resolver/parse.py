@@ -502,9 +502,8 @@ def _pick_house_candidate(tokens: list[Token], candidates: list[int]) -> int:
 def _reads_as_name_number(tokens: list[Token], index: int, vocabulary: Vocabulary) -> bool:
     """Whether a bare number ends or makes a name rather than being the house.
 
-    ``Испечак-2``, ``Зарафшон 2`` (a known numbered name), ``маҳаллаи Испечак 2``, ``больница №1``
-    (№ after a name with no street word) and a number standing alone (``101``: microdistricts
-    are named by numbers).
+    ``Испечак-2``, ``Зарафшон 2`` (a known numbered name), ``маҳаллаи Испечак 2`` and a number
+    standing alone (``101``: microdistricts are named by numbers).
     """
     token, before = tokens[index], _neighbour(tokens, index, -1)
     if not any(t.role == "name" and not t.is_house_shape for t in tokens):
@@ -512,7 +511,7 @@ def _reads_as_name_number(tokens: list[Token], index: int, vocabulary: Vocabular
     if before is None or before.role != "name" or before.is_number or not token.is_number:
         return False
     if token.marked:
-        return not any(_term_class(t) in STREET_CLASSES for t in tokens)
+        return False
     if len(token.text) > MAX_NAME_NUMBER_DIGITS:
         return False
     numbered_term = any(_term_class(t) in NUMBERED_NAME_CLASSES for t in tokens)
@@ -526,8 +525,9 @@ def choose_bare_house(tokens: list[Token], vocabulary: Vocabulary) -> list[int]:
     A number after the name (``Рудаки 45``) or leading it (``83 Rudaki``) is the house, as is one
     written after ``№``. A one- or two-digit number glued by a hyphen (``Испечак-2``), forming a
     known numbered name (``Зарафшон 2``) or in a text with a mahalla word reads as part of the
-    name, and the next number is tried; that and a single digit after any name (``Рудаки 2``)
-    are unsure: both readings are kept (a name number only while no other number is the house).
+    name, and the next number is tried; that, a single digit after any name (``Рудаки 2``) and
+    a № after a name (``больница №1``) are unsure: both readings are kept (a name number only
+    while no other number is the house).
     """
     if any(t.role == "house" for t in tokens):
         return []
@@ -536,16 +536,21 @@ def choose_bare_house(tokens: list[Token], vocabulary: Vocabulary) -> list[int]:
         chosen = _pick_house_candidate(tokens, candidates)
         if not _reads_as_name_number(tokens, chosen, vocabulary):
             tokens[chosen].role = "house"
-            return [chosen] if _single_digit_after_name(tokens, chosen) else []
+            return [chosen] if _house_is_unsure(tokens, chosen) else []
         tokens[chosen].notes.append("name-number")
         unsure.append(chosen)
     return unsure
 
 
-def _single_digit_after_name(tokens: list[Token], index: int) -> bool:
-    before = _neighbour(tokens, index, -1)
-    after_name = before is not None and before.role == "name" and not before.is_number
-    return after_name and len(tokens[index].text) == 1 and not tokens[index].marked
+def _house_is_unsure(tokens: list[Token], index: int) -> bool:
+    """A single digit after a name (``Рудаки 2``) or a № after a name with no street word
+    (``больница №1``, but also ``Айни №45``) may be part of the name."""
+    token, before = tokens[index], _neighbour(tokens, index, -1)
+    if before is None or before.role != "name" or before.is_number:
+        return False
+    if token.marked:
+        return not any(_term_class(t) in STREET_CLASSES for t in tokens)
+    return len(token.text) == 1
 
 
 def assign_flat_after_house(tokens: list[Token]) -> None:
