@@ -258,13 +258,21 @@ def _compose(text: str, file: str, errors: list[SeedError]) -> yaml.Node | None:
     try:
         return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        errors.append(SeedError(file, line, None, None, f"YAML syntax error: {problem}"))
+        errors.append(SeedError(file, *_syntax_error_at(exc)))
     except yaml.YAMLError as exc:
         errors.append(SeedError(file, None, None, None, f"YAML syntax error: {exc}"))
     return None
+
+
+def _syntax_error_at(exc: yaml.MarkedYAMLError) -> tuple[int | None, None, None, str]:
+    """Line and message of a YAML syntax error, naming where the broken construct began."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    message = f"YAML syntax error: {exc.problem or exc.context or 'invalid YAML'}"
+    start = exc.context_mark
+    if exc.context and start is not None and start.line + 1 != line:
+        message += f" ({exc.context} that starts on line {start.line + 1})"
+    return line, None, None, message
 
 
 def _top_level_list(
