@@ -217,7 +217,7 @@ STREET_LINES: dict[str, list[tuple[int, float, float]]] = {
         (60, 68.7520, 38.5830),
         (90, 68.7300, 38.5800),
         (109, 68.71194, 38.57889),
-        (130, 68.6960, 38.5780),
+        (115, 68.7060, 38.5786),
     ],
     "dyu-0014": [  # Ayni: from Aini square east through Shohmansur
         (1, 68.7995, 38.5615),
@@ -228,7 +228,7 @@ STREET_LINES: dict[str, list[tuple[int, float, float]]] = {
     "dyu-0015": [  # Saadi Sherozi: runs along the Sino/Firdavsi boundary
         (1, 68.7700, 38.5340),
         (80, 68.7500, 38.5380),
-        (160, 68.7000, 38.539429),
+        (120, 68.7350, 38.538429),
     ],
     "dyu-0007": [  # Abuali ibni Sino: west side, south to north
         (1, 68.7580, 38.5480),
@@ -337,6 +337,8 @@ HOURS = [
 # Names
 # --------------------------------------------------------------------------------------------
 PAREN = re.compile(r"\s*\(([^()]*)\)")
+# Parentheses inside a name are part of it; only trailing ones are notes.
+INNER_PAREN = re.compile(r"\s*\(([^()]*)\)\s*(?=\w)")
 QUOTES = re.compile(r"[«»\"“”„]")
 
 
@@ -345,6 +347,7 @@ def clean_name(raw: str | None) -> tuple[str | None, list[str], list[str]]:
     if not raw:
         return None, [], []
     first, *others = [part.strip() for part in raw.split(" / ")]
+    first = INNER_PAREN.sub(r" \1 ", first)  # "Российско-Таджикский (Славянский) университет"
     qualifiers = [squash(QUOTES.sub("", q)) for q in PAREN.findall(first)]
     name = squash(QUOTES.sub("", PAREN.sub("", first)))
     return name, [squash(QUOTES.sub("", PAREN.sub("", o))) for o in others], qualifiers
