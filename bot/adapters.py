@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.ports import PlaceResolver, ServiceUnavailableError
 from resolver.errors import MeiliUnavailable
-from resolver.models import Resolution
+from resolver.models import HouseNumber, Resolution
 
 
 @dataclass(frozen=True)
@@ -24,5 +24,14 @@ class MeiliPlaceResolver:
         """Resolve ``text``, mapping Meilisearch outages to :class:`ServiceUnavailableError`."""
         try:
             return self.resolver.resolve(text)
+        except MeiliUnavailable as exc:
+            raise ServiceUnavailableError(str(exc)) from exc
+
+    def choose(
+        self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
+    ) -> Resolution:
+        """Resolve a pressed choice, mapping outages like :meth:`resolve`."""
+        try:
+            return self.resolver.choose(choice_id, house=house, lang=lang)
         except MeiliUnavailable as exc:
             raise ServiceUnavailableError(str(exc)) from exc

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,7 @@ from bot.ports import PlaceResolver, SectorLocator, ServiceUnavailableError
 from bot.recent import RecentlyShown
 from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog
-from resolver.models import Resolution, Status
+from resolver.models import Candidate, Resolution, Status
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +98,16 @@ async def send(update: Update, reply: render.Reply) -> None:
 
 async def resolve_text(services: BotServices, text: str) -> Resolution:
     """Run the blocking resolver in a thread, within the reply deadline."""
-    call = asyncio.to_thread(services.resolver.resolve, text)
+    return await within_deadline(services, services.resolver.resolve, text)
+
+
+async def within_deadline(
+    services: BotServices, call: Callable[..., Resolution], *args: Any, **kwargs: Any
+) -> Resolution:
+    """Run a blocking resolver call in a thread; past the deadline the service counts as down."""
+    running = asyncio.to_thread(call, *args, **kwargs)
     try:
-        return await asyncio.wait_for(call, timeout=services.reply_deadline_s)
+        return await asyncio.wait_for(running, timeout=services.reply_deadline_s)
     except TimeoutError as exc:
         raise ServiceUnavailableError(f"no answer within {services.reply_deadline_s} s") from exc
 
@@ -163,7 +171,7 @@ async def on_text(update: Update, context: Context) -> None:
     logger.info(
         "query answered: status=%s candidates=%d", resolution.status, len(resolution.candidates)
     )
-    for candidate in resolution.candidates[: render.MAX_CHOICES]:
+    for candidate in resolution.candidates[: render.choice_limit(resolution)]:
         services.recent.remember_candidate(candidate)
     await record_unresolved(services, resolution)
     await send(
@@ -234,7 +242,7 @@ async def edit(update: Update, reply: render.Reply) -> None:
 
 
 async def on_pick(update: Update, services: BotServices, lang: str, press: PickPlace) -> None:
-    """Edit the choice message into the chosen candidate's card."""
+    """Edit the choice message into the chosen candidate's card (or its street's segments)."""
     assert update.callback_query is not None
     candidate = services.recent.candidates.recall(press.document_id)
     if candidate is None:
@@ -243,12 +251,28 @@ async def on_pick(update: Update, services: BotServices, lang: str, press: PickP
         )
         return
     await update.callback_query.answer()
-    await edit(
-        update,
-        render.render_card(
-            services.catalogue, lang, candidate, house=press.house, signer=services.signer
-        ),
+    if candidate.sector is None:
+        await edit(update, await street_segments(services, lang, candidate))
+        return
+    card = render.render_card(
+        services.catalogue, lang, candidate, house=press.house, signer=services.signer
     )
+    await edit(update, card)
+
+
+async def street_segments(services: BotServices, lang: str, street: Candidate) -> render.Reply:
+    """Offer the house-range segments of a split street, or ask for the house number."""
+    try:
+        resolution = await within_deadline(
+            services, services.resolver.choose, street.document_id, lang=lang
+        )
+    except ServiceUnavailableError:
+        return render.render_notice(services.catalogue, lang, "unavailable")
+    if resolution.status is Status.NOT_FOUND or not resolution.candidates:
+        return render.render_need_house(services.catalogue, lang, street)
+    for candidate in resolution.candidates[: render.choice_limit(resolution)]:
+        services.recent.remember_candidate(candidate)
+    return render.render_resolution(services.catalogue, lang, resolution, signer=services.signer)
 
 
 async def on_contact(update: Update, services: BotServices, lang: str, press: SendContact) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from resolver.gazetteer import Sector
-from resolver.models import Resolution
+from resolver.models import HouseNumber, Resolution
 
 
 class ServiceUnavailableError(Exception):
@@ -24,6 +24,12 @@ class PlaceResolver(Protocol):
 
     def resolve(self, text: str) -> Resolution:
         """Resolve ``text``; raise ServiceUnavailableError when search is down."""
+        ...
+
+    def choose(
+        self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
+    ) -> Resolution:
+        """Resolve a pressed choice: a place id (a split street: its segments) or a segment id."""
         ...
 
 

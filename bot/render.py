@@ -33,7 +33,8 @@ from bot.i18n import LANGUAGES, Catalogue
 from resolver.gazetteer import DISTRICT_NAMES, District, Sector
 from resolver.models import Candidate, Resolution, Status
 
-MAX_CHOICES: Final = 5
+MAX_CHOICES: Final = 5  # different places offered at once
+MAX_SEGMENTS: Final = 10  # house ranges of one split street: show them all
 MAX_QUOTED_CHARS: Final = 80
 _WEEKDAYS: Final = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b")
 _NAME_ORDER: Final = {"tg": ("tg", "ru", "en"), "ru": ("ru", "tg", "en"), "en": ("en", "ru", "tg")}
@@ -238,7 +239,7 @@ def render_choices(
                 callback_data=encode_pick(c.document_id, house, signer),
             )
         ]
-        for c in resolution.candidates[:MAX_CHOICES]
+        for c in resolution.candidates[: choice_limit(resolution)]
     ]
     rows.append(
         [InlineKeyboardButton(catalogue.text(lang, "choices_none"), callback_data=encode_none())]
@@ -246,10 +247,19 @@ def render_choices(
     return Reply(choices_prompt(catalogue, lang, resolution), InlineKeyboardMarkup(rows))
 
 
+def is_one_street(resolution: Resolution) -> bool:
+    """Tell whether every candidate is a segment of the same place."""
+    return len({c.place_id for c in resolution.candidates}) == 1 and len(resolution.candidates) > 1
+
+
+def choice_limit(resolution: Resolution) -> int:
+    """Offer up to five places, or every house range of one street."""
+    return MAX_SEGMENTS if is_one_street(resolution) else MAX_CHOICES
+
+
 def choices_prompt(catalogue: Catalogue, lang: str, resolution: Resolution) -> str:
     """Ask "which place?", or "which houses?" when every choice is a segment of one street."""
-    places = {candidate.place_id for candidate in resolution.candidates}
-    if len(places) == 1 and len(resolution.candidates) > 1:
+    if is_one_street(resolution):
         name = escape(place_name(resolution.candidates[0], lang))
         return catalogue.text(lang, "segments_prompt", place=name)
     return catalogue.text(lang, "choices_prompt", query=quote_query(resolution.query))

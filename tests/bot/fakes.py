@@ -67,9 +67,10 @@ def ambiguous(query: str, *candidates: Candidate) -> Resolution:
 
 @dataclass
 class FakeResolver:
-    """Answers from a table; anything else is not found. ``down`` simulates Meilisearch down."""
+    """Answers from tables; anything else is not found. ``down`` simulates Meilisearch down."""
 
     answers: dict[str, Resolution] = field(default_factory=dict)
+    choices: dict[str, Resolution] = field(default_factory=dict)
     down: bool = False
     delay_s: float = 0.0
     asked: list[str] = field(default_factory=list)
@@ -82,6 +83,14 @@ class FakeResolver:
         if self.down:
             raise ServiceUnavailableError("Meilisearch is down (fake)")
         return self.answers.get(text, Resolution(query=text, status=Status.NOT_FOUND))
+
+    def choose(
+        self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
+    ) -> Resolution:
+        """Look a pressed choice up in the ``choices`` table."""
+        if self.down:
+            raise ServiceUnavailableError("Meilisearch is down (fake)")
+        return self.choices.get(choice_id, Resolution(query=choice_id, status=Status.NOT_FOUND))
 
 
 @dataclass

@@ -397,3 +397,58 @@ async def test_an_edited_message_is_not_answered_again(make_services: MakeServic
         with pytest.raises(TimeoutError):
             await api.wait_for("sendMessage", since=since, chat_id=RU.id, timeout=0.5)
     assert resolver.asked == ["Айни 45"]
+
+
+async def test_a_split_street_press_offers_its_house_ranges_then_the_card(
+    make_services: MakeServices,
+) -> None:
+    street = make_candidate(sector=None)  # the resolver's one button for a whole split avenue
+    odd = make_candidate(document_id="dyu-0001--1", house_start=1, house_end=99, house_parity="odd")
+    even = make_candidate(
+        document_id="dyu-0001--2",
+        house_start=2,
+        house_end=None,
+        house_parity="even",
+        sector=make_sector(id="SOM-02", officer=make_officer(name_en="Bahrom Saidov")),
+    )
+    resolver = FakeResolver(
+        {"Rudaki": ambiguous("Rudaki", street, AINI)},
+        choices={"dyu-0001": ambiguous("dyu-0001", odd, even)},
+    )
+    async with offline_bot(make_services(resolver=resolver)) as (api, _app):
+        question = await say(api, EN, "Rudaki")
+        since = api.mark()
+        api.press_button(
+            EN, sent_message_id(api, question), inline_keyboard(question)[0]["callback_data"]
+        )
+        segments = await api.wait_for("editMessageText", since=since, chat_id=EN.id)
+        labels = [b["text"] for b in inline_keyboard(segments)]
+        since = api.mark()
+        api.press_button(
+            EN, sent_message_id(api, question), inline_keyboard(segments)[1]["callback_data"]
+        )
+        card = await api.wait_for("editMessageText", since=since, chat_id=EN.id)
+    assert segments.params["text"].startswith("Rudaki Avenue is split between several inspectors")
+    assert labels == [
+        "Rudaki Avenue · avenue, Ismoili Somoni · houses 1–99, odd",
+        "Rudaki Avenue · avenue, Ismoili Somoni · houses 2 and up, even",
+        "None of these",
+    ]
+    assert "Bahrom Saidov" in card.params["text"] and "houses 2 and up, even" in card.params["text"]
+
+
+async def test_a_split_street_the_resolver_cannot_expand_asks_for_the_house(
+    make_services: MakeServices,
+) -> None:
+    resolver = FakeResolver({"Rudaki": ambiguous("Rudaki", make_candidate(sector=None), AINI)})
+    async with offline_bot(make_services(resolver=resolver)) as (api, _app):
+        question = await say(api, EN, "Rudaki")
+        since = api.mark()
+        api.press_button(
+            EN, sent_message_id(api, question), inline_keyboard(question)[0]["callback_data"]
+        )
+        edit = await api.wait_for("editMessageText", since=since, chat_id=EN.id)
+    assert (
+        "Rudaki Avenue is served by several inspectors. Please add the house number"
+        in edit.params["text"]
+    )

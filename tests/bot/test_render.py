@@ -376,3 +376,14 @@ def test_segments_of_one_street_ask_which_houses(
     labels = [label for label, _ in buttons(reply)]
     assert labels[0].endswith(catalogue.text(lang, "houses_odd"))
     assert labels[1].endswith(catalogue.text(lang, "houses_even"))
+
+
+def test_every_house_range_of_one_street_gets_a_button(
+    catalogue: Catalogue, signer: CallbackSigner
+) -> None:
+    segments = [
+        make_candidate(document_id=f"dyu-0001--{n}", house_start=10 * n - 9, house_end=10 * n)
+        for n in range(1, 8)
+    ]
+    reply = render.render_choices(catalogue, "en", ambiguous("Rudaki", *segments), signer=signer)
+    assert len(buttons(reply)) == 8  # seven ranges and "none of these"
