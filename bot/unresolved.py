@@ -17,6 +17,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+MAX_TEXT_CHARS = 300  # enough for any address; a pasted essay is not worth keeping whole
+
 
 class UnresolvedQuery(BaseModel):
     """One line of the log."""
@@ -54,7 +56,9 @@ class UnresolvedLog:
 
     def append(self, text: str, status: str, *, at: datetime | None = None) -> None:
         """Record one query (no user identity)."""
-        entry = UnresolvedQuery(text=text, status=status, at=at or datetime.now(UTC))
+        entry = UnresolvedQuery(
+            text=text[:MAX_TEXT_CHARS], status=status, at=at or datetime.now(UTC)
+        )
         with self.lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as handle:

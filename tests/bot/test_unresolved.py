@@ -63,3 +63,10 @@ def test_report_unresolved_command_prints_the_grouped_queries(
         log.append(text, "not_found")
     assert main(["report-unresolved"]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == ["     2  марс", "     1  луна"]
+
+
+def test_a_huge_message_is_kept_shortened(tmp_path: Path) -> None:
+    log = UnresolvedLog(tmp_path / "unresolved.jsonl")
+    log.append("я" * 4096, "not_found", at=AT)
+    [query] = log.read()
+    assert query.text == "я" * 300
