@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import shapely
+from shapely.errors import ShapelyError
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -97,5 +98,20 @@ def polygons_of(
     for sector_id, geometry in boundaries.items():
         if sector_id in sectors:
             ids.append(sector_id)
-            polygons.append(shape(geometry))
+            polygons.append(read_polygon(sector_id, geometry))
     return ids, polygons
+
+
+def read_polygon(sector_id: str, geometry: Mapping[str, object]) -> BaseGeometry:
+    """Turn a GeoJSON geometry into a shapely one.
+
+    Raises:
+        ValueError: the coordinates do not form a polygon; says which sector and what to run.
+    """
+    try:
+        return shape(geometry)
+    except (ValueError, TypeError, AttributeError, IndexError, ShapelyError) as exc:
+        raise ValueError(
+            f"the polygon of sector {sector_id} in sectors.geojson cannot be read ({exc}); "
+            "run `python -m index_builder validate` to see every seed problem"
+        ) from exc

@@ -14,6 +14,7 @@ the disk. Cross-record rules (unique ids, links, house ranges, polygons) live in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -328,13 +329,10 @@ def _file_error(file: str, message: str) -> SeedError:
 def _parse_boundaries(
     texts: Mapping[str, str], errors: list[SeedError], lines: dict[tuple[str, int, str], int]
 ) -> tuple[dict[str, dict[str, object]], dict[str, int]]:
-    """Read the sector polygons: ``sector id -> GeoJSON geometry`` and each feature's index.
-
-    JSON is read with the YAML parser so that errors can name lines.
-    """
+    """Read the sector polygons: ``sector id -> GeoJSON geometry`` and each feature's index."""
     if BOUNDARIES_FILE not in texts:
         return {}, {}
-    records = _records(texts[BOUNDARIES_FILE], BOUNDARIES_FILE, "features", errors)
+    records = _geojson_records(texts[BOUNDARIES_FILE], errors)
     boundaries: dict[str, dict[str, object]] = {}
     index_of: dict[str, int] = {}
     for record in records:
@@ -350,6 +348,40 @@ def _parse_boundaries(
         boundaries[sector_id] = geometry
         index_of[sector_id] = record.index
     return boundaries, index_of
+
+
+def _geojson_records(text: str, errors: list[SeedError]) -> list[_Record]:
+    """The features of a GeoJSON FeatureCollection, with their lines when they can be found.
+
+    Values come from the JSON parser (exact numbers); line numbers from the YAML composer,
+    which reads JSON too.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        message = f"JSON syntax error: {exc.msg} (column {exc.colno})"
+        errors.append(SeedError(BOUNDARIES_FILE, exc.lineno, None, None, message))
+        return []
+    features = data.get("features") if isinstance(data, dict) else None
+    if not isinstance(features, list):
+        message = "must be a GeoJSON FeatureCollection with a 'features' list"
+        errors.append(SeedError(BOUNDARIES_FILE, 1, None, None, message))
+        return []
+    lines = _feature_lines(text)
+    return [_Record(i, item, lines[i] if i < len(lines) else {}) for i, item in enumerate(features)]
+
+
+def _feature_lines(text: str) -> list[dict[str, int]]:
+    """Line numbers of each feature and its keys (none if the YAML composer cannot read it)."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return []
+    items = _top_level_list(root, BOUNDARIES_FILE, "features", []) if root else None
+    return [
+        {"": node.start_mark.line + 1, **dict(_key_lines(node, "", BOUNDARIES_FILE, []))}
+        for node in items or []
+    ]
 
 
 def _feature_geometry(
@@ -375,5 +407,5 @@ def _feature_geometry(
 
 def _feature_error(record: _Record, sector_id: str | None, path: str, message: str) -> SeedError:
     """An error about one feature of ``sectors.geojson``."""
-    line = record.lines.get(path) or record.lines[""]
+    line = record.lines.get(path) or record.lines.get("")
     return SeedError(BOUNDARIES_FILE, line, sector_id or f"#{record.index + 1}", path, message)

@@ -241,3 +241,11 @@ def test_every_real_sector_and_officer_is_fictional(seed: Gazetteer) -> None:
     assert len(seed.sectors) >= 60
     assert all(s.fictional and s.officer.fictional for s in seed.sectors)
     assert {s.district for s in seed.sectors} == set(District)
+
+
+def test_unreadable_polygon_names_its_sector(
+    make_directory: Callable[..., SectorDirectory],
+) -> None:
+    broken = {"SOM-01": {"type": "Polygon", "coordinates": [[[68.77]]]}}
+    with pytest.raises(ValueError, match=r"polygon of sector SOM-01 .* index_builder validate"):
+        make_directory(boundaries=broken)

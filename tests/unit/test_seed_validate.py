@@ -700,3 +700,22 @@ def test_reports_district_without_sectors(make_gazetteer: Callable[..., Gazettee
     assert messages(errors) == [
         "sectors.yaml: district: district shohmansur has no sector; add one"
     ]
+
+
+def test_reports_geojson_syntax_error_with_line() -> None:
+    text = '{"type": "FeatureCollection",\n"features": [\n{"type": "Feature",}\n]}\n'
+    errors = parse_errors(sectors_geojson=text)
+    assert len(errors) == 1
+    assert errors[0].startswith("sectors.geojson:3: JSON syntax error: ")
+
+
+def test_reads_exponent_coordinates_as_numbers() -> None:
+    ring = [[1e-5, 0], [1, 0], [1, 1], [0, 1], [1e-5, 0]]
+    feature = {
+        "type": "Feature",
+        "properties": {"sector_id": "SOM-01"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    text = json.dumps({"type": "FeatureCollection", "features": [feature]})
+    boundaries = parse_seed(MINIMAL_TEXTS | {"sectors.geojson": text}).gazetteer.boundaries
+    assert boundaries["SOM-01"]["coordinates"] == [ring]
