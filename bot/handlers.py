@@ -62,12 +62,7 @@ class BotServices:
 
 def services_of(context: Context) -> BotServices:
     """Return the typed services stored in ``bot_data``."""
-    services = context.bot_data[SERVICES_KEY]
-    if not isinstance(services, BotServices):
-        raise TypeError(
-            "bot_data['services'] is not BotServices: build the app with build_application"
-        )
-    return services
+    return services_of_app(context.application)
 
 
 def services_of_app(application: Any) -> BotServices:
