@@ -55,6 +55,12 @@ DISPLAYED_ATTRIBUTES = [
     "segment",
     "popularity",
     "_geo",
+    # The resolver re-scores every hit against these folded names (resolver.rank).
+    "names",
+    "names_latin",
+    "aliases",
+    "aliases_latin",
+    "address",
 ]
 RANKING_RULES = ["words", "typo", "proximity", "attribute", "sort", "exactness", "popularity:desc"]
 FILTERABLE_ATTRIBUTES = ["kind", "district", "sector_id", "sector_ids", "place_id"]
@@ -102,9 +108,11 @@ def build_synonyms(gazetteer: Gazetteer) -> dict[str, list[str]]:
     dropped as too generic.
     """
     type_words = TypeWords.from_terms(gazetteer.aliases.terms)
+    owners = {alias.place_id for alias in gazetteer.aliases.places}
     names = {
         place.id: short_forms(current_names(place), type_words=type_words)
         for place in gazetteer.places
+        if place.id in owners
     }
     pairs: list[tuple[str, str]] = []
     for alias in unambiguous_aliases(gazetteer.aliases.places, type_words=type_words):

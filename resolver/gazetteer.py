@@ -143,6 +143,7 @@ class TermClass(StrEnum):
     PARK = "park"
     MALL = "mall"
     NEAR = "near"
+    FILLER = "filler"  # conversational words around an address: где, мне нужен, I live on
 
 
 class AddressTerm(Frozen):

@@ -41,6 +41,11 @@ RETURNED_FIELDS = (
     "house_parity",
     "segment",
     "popularity",
+    "names",
+    "names_latin",
+    "aliases",
+    "aliases_latin",
+    "address",
 )
 
 

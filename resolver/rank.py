@@ -4,7 +4,7 @@ Meilisearch is generous by design (typos, prefixes, dropped words), which is rig
 wrong for a verdict. So every hit is re-scored here against the text the resident typed:
 
 * ``query_coverage``: the share of the query's words found in the candidate's best name, each
-  allowed the typo budget its length earns (Meilisearch's own: 1 from 5 letters, 2 from 9);
+  allowed the typo budget its length earns (the index's: 1 from 4 letters, 2 from 8);
 * ``name_coverage``: the share of that name's words the query covers (typing "Сино" covers the
   district "ноҳияи Сино" fully, the avenue "Абӯалӣ ибни Сино" only in part);
 * the edit distance spent, the engine's own score, and whether the type word fits the kind.
@@ -27,6 +27,11 @@ RESOLVE_MARGIN = 0.10  # ... and beat the next place by this much
 BUTTON_SCORE = 0.45  # places below this are not offered at all
 BUTTON_WINDOW = 0.25  # buttons: places within this distance of the winner
 MAX_BUTTONS = 5
+ADDRESS_FACTOR = 0.8  # a match through a building's street address counts for less
+# The index's typo budget (index_builder.index_settings reads these too): 1 edit from 4 letters,
+# 2 from 8. Tajik names are short (Айни, Сино, Вахш), so 4-letter words need their one typo.
+ONE_TYPO_FROM = 4
+TWO_TYPOS_FROM = 8
 
 KIND_FOR_TERM: dict[TermClass, frozenset[str]] = {
     TermClass.STREET: frozenset({"street", "avenue"}),
@@ -61,10 +66,10 @@ class Verdict:
 
 
 def typo_budget(word: str) -> int:
-    """Edits a word of this length may carry (Meilisearch's default budget)."""
-    if len(word) >= 9:
+    """Edits a word of this length may carry (the index's typo budget)."""
+    if len(word) >= TWO_TYPOS_FROM:
         return 2
-    return 1 if len(word) >= 5 else 0
+    return 1 if len(word) >= ONE_TYPO_FROM else 0
 
 
 def edit_distance(a: str, b: str, *, limit: int) -> int:
@@ -168,13 +173,19 @@ def score_hit(
 ) -> Scored:
     """Score one hit against the readings of the query; explain the score in ``reasons``."""
     doc = hit.document
-    match = best_name_match(cyrillic, [*doc.names, *doc.aliases, *(filter(None, [doc.address]))])
+    match = best_name_match(cyrillic, [*doc.names, *doc.aliases])
     latin_match = best_name_match(latin, [*doc.names_latin, *doc.aliases_latin])
     if latin_match.strength > match.strength:
         match = latin_match
+    address = best_name_match(cyrillic, [doc.address] if doc.address else [])
+    by_address = address.strength > match.strength
+    match = address if by_address else match
     score = 0.55 * match.query_coverage + 0.30 * match.name_coverage + 0.10 * hit.score
     score -= 0.03 * match.edits
     reasons = [f"words {match.query_coverage:.0%}", f"name {match.name_coverage:.0%}"]
+    if by_address:  # a shop on the street is rarely what "Рудаки" means
+        score *= ADDRESS_FACTOR
+        reasons.append("by address")
     if match.edits:
         reasons.append(f"{match.edits} typo(s)")
     fits = kind_fits(doc, terms)

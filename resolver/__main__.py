@@ -1,0 +1,114 @@
+"""``python -m resolver "кӯчаи Айнӣ 45"``: resolve text to an inspector; ``--batch`` for JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+from resolver.bootstrap import open_resolver
+from resolver.errors import NoziriError
+from resolver.models import Candidate, Resolution, Status
+from resolver.service import Resolver
+from resolver.settings import MeiliSettings
+
+
+def candidate_json(candidate: Candidate) -> dict[str, Any]:
+    """The batch format of one candidate."""
+    officer = candidate.officer
+    return {
+        "place_id": candidate.place_id,
+        "name": candidate.name,
+        "kind": candidate.kind,
+        "district": candidate.district,
+        "sector_id": candidate.sector.id if candidate.sector else None,
+        "officer": officer.model_dump() if officer else None,
+        "score": candidate.score,
+    }
+
+
+def resolution_json(resolution: Resolution) -> dict[str, Any]:
+    """The batch format: query, status, house and candidates."""
+    return {
+        "query": resolution.query,
+        "status": resolution.status.value,
+        "house": resolution.house.label() if resolution.house else None,
+        "candidates": [candidate_json(c) for c in resolution.candidates],
+    }
+
+
+def print_resolution(resolution: Resolution, console: Console) -> None:
+    """Show a resolution as a person would want to read it."""
+    house = f", house {resolution.house.label()}" if resolution.house else ""
+    console.print(f"[bold]{resolution.status.value}[/bold] — read as “{resolution.reading}”{house}")
+    if resolution.status is Status.NOT_FOUND:
+        console.print(
+            "No Dushanbe place matches. Try the street or building name, e.g. “Рудаки 45”."
+        )
+        return
+    table = Table("place", "kind", "sector", "inspector (fictional)", "phone", "score")
+    for candidate in resolution.candidates:
+        officer = candidate.officer
+        houses = (
+            f" ({candidate.house_start}–{candidate.house_end or '…'} {candidate.house_parity})"
+            if candidate.house_start
+            else ""
+        )
+        table.add_row(
+            f"{candidate.name}{houses} [{candidate.place_id}]",
+            candidate.kind,
+            candidate.sector.id if candidate.sector else "?",
+            officer.name_ru if officer else "send the house number",
+            officer.phone if officer else "",
+            f"{candidate.score:.2f}",
+        )
+    console.print(table)
+
+
+def run_batch(resolver: Resolver, lines: Iterable[str], out: TextIO) -> int:
+    """Resolve one query per input line, writing one JSON object per line, in order."""
+    for line in lines:
+        text = line.rstrip("\n")
+        out.write(json.dumps(resolution_json(resolver.resolve(text)), ensure_ascii=False) + "\n")
+        out.flush()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe the command line."""
+    parser = argparse.ArgumentParser(prog="python -m resolver", description=__doc__)
+    parser.add_argument("text", nargs="*", help="where you live or are, in any script")
+    parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    parser.add_argument(
+        "--batch", action="store_true", help="read queries from stdin, one per line"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; exit 2 on setup problems with a message saying what to do."""
+    args = build_parser().parse_args(argv)
+    if not args.batch and not args.text:
+        build_parser().error("give a text to resolve, or --batch")
+    try:
+        with open_resolver(MeiliSettings()) as resolver:
+            if args.batch:
+                return run_batch(resolver, sys.stdin, sys.stdout)
+            resolution = resolver.resolve(" ".join(args.text))
+            if args.json:
+                print(json.dumps(resolution_json(resolution), ensure_ascii=False, indent=2))
+            else:
+                print_resolution(resolution, Console())
+    except NoziriError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Compose settings -> endpoint -> backend -> resolver for every entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from resolver.connection import Endpoint, search_endpoint
+from resolver.meili import MeiliBackend
+from resolver.seed import load_gazetteer
+from resolver.service import Resolver, vocabulary_for
+from resolver.settings import MeiliSettings
+
+
+def build_resolver(settings: MeiliSettings, endpoint: Endpoint) -> tuple[Resolver, MeiliBackend]:
+    """Load the seed and connect a resolver to ``endpoint`` (the caller closes the backend)."""
+    gazetteer = load_gazetteer(settings.seed_dir)
+    backend = MeiliBackend(
+        endpoint.url,
+        api_key=endpoint.api_key.get_secret_value() if endpoint.api_key else None,
+        index=settings.meili_index,
+        timeout_s=settings.meili_timeout_s,
+    )
+    return Resolver(backend, gazetteer, vocabulary_for(gazetteer)), backend
+
+
+@contextmanager
+def open_resolver(settings: MeiliSettings) -> Iterator[Resolver]:
+    """Start or reach Meilisearch with the search key and yield a ready resolver."""
+    with search_endpoint(settings) as endpoint:
+        resolver, backend = build_resolver(settings, endpoint)
+        try:
+            yield resolver
+        finally:
+            backend.close()

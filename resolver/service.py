@@ -1,0 +1,281 @@
+"""The resolver: from a resident's free text to the right inspector.
+
+A pipeline of small steps, pure except the one search call::
+
+    parse (normalise + read house number and type words, several readings when unsure)
+      -> readings (Cyrillic fold, Latin key, wrong-keyboard-layout fix)
+      -> search (one multi-search round trip)
+      -> score every hit against every reading (resolver.rank)
+      -> decide (resolved / ambiguous / not_found)
+      -> link (sector and inspector, by house number on split streets)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from resolver.backend import Hit, SearchBackend, SearchQuery
+from resolver.gazetteer import LINEAR_KINDS, Gazetteer, Link, Place, TermClass
+from resolver.models import Candidate, HouseNumber, Resolution, Status
+from resolver.normalize import fix_layout, latin_key, script_of
+from resolver.parse import ParsedQuery, Vocabulary, numbered_names_from, parse_query
+from resolver.rank import Scored, best_per_place, decide, score_hit
+from resolver.sectors import SectorDirectory
+
+SEARCH_LIMIT = 20
+MAX_QUERY_WORDS = 10
+SEGMENT_MARK = "--"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way to read the text: the name's words in both scripts and the house number."""
+
+    cyrillic: tuple[str, ...]
+    latin: tuple[str, ...]
+    house: HouseNumber | None
+    terms: frozenset[TermClass]
+
+
+@dataclass(frozen=True)
+class Pick:
+    """Why a place is offered: its score, the reasons, and the language to name it in."""
+
+    score: float
+    reasons: tuple[str, ...]
+    lang: str
+
+    def lowered(self, by: float) -> Pick:
+        """The same pick, ranked slightly lower (later segments of one street)."""
+        return Pick(self.score - by, self.reasons, self.lang)
+
+
+def readings_of(parsed: ParsedQuery) -> list[Reading]:
+    """Turn a parse and its alternatives into distinct readings."""
+    readings: list[Reading] = []
+    for option in (parsed, *parsed.alternatives):
+        words = tuple(option.name.split())[:MAX_QUERY_WORDS]
+        reading = Reading(
+            words,
+            tuple(latin_key(option.name).split())[:MAX_QUERY_WORDS],
+            option.house,
+            frozenset(option.term_classes),
+        )
+        if words and reading not in readings:
+            readings.append(reading)
+    return readings
+
+
+def queries_for(readings: Sequence[Reading]) -> list[SearchQuery]:
+    """One Cyrillic and one Latin search per reading, without repeats."""
+    queries: list[SearchQuery] = []
+    for reading in readings:
+        for query in (
+            SearchQuery(text=" ".join(reading.cyrillic), fields="cyrillic", limit=SEARCH_LIMIT),
+            SearchQuery(text=" ".join(reading.latin), fields="latin", limit=SEARCH_LIMIT),
+        ):
+            if query.text and query not in queries:
+                queries.append(query)
+    return queries
+
+
+def score_all(hits: Sequence[Hit], readings: Sequence[Reading]) -> list[tuple[Scored, Reading]]:
+    """Score each distinct document against each reading and keep its best reading."""
+    best: dict[str, tuple[Scored, Reading]] = {}
+    for hit in hits:
+        for reading in readings:
+            scored = score_hit(
+                hit, cyrillic=[reading.cyrillic], latin=[reading.latin], terms=reading.terms
+            )
+            current = best.get(hit.document.id)
+            if current is None or scored.score > current[0].score:
+                best[hit.document.id] = (scored, reading)
+    return list(best.values())
+
+
+def vocabulary_for(gazetteer: Gazetteer) -> Vocabulary:
+    """The address words of the seed, knowing which place names take a number (Испечак 2)."""
+    names = [
+        name
+        for place in gazetteer.places
+        for name in (
+            place.name_tg,
+            place.name_ru,
+            place.name_en,
+            *place.alt_names,
+            *place.old_names,
+        )
+        if name
+    ]
+    return Vocabulary(gazetteer.aliases.terms, numbered_names=numbered_names_from(names))
+
+
+def display_language(text: str) -> str:
+    """Show names in the script the resident typed: Latin -> en, Tajik letters -> tg, else ru."""
+    if script_of(text) == "latin":
+        return "en"
+    return "tg" if any(char in "ҳқғҷӣӯҲҚҒҶӢӮ" for char in text) else "ru"
+
+
+def segment_id(place_id: str, index: int) -> str:
+    """The id of the ``index``-th (1-based) house-range segment of a split street."""
+    return f"{place_id}{SEGMENT_MARK}{index}"
+
+
+def split_choice_id(choice_id: str) -> tuple[str, int | None]:
+    """Split a choice id into place id and segment number."""
+    place_id, _, segment = choice_id.partition(SEGMENT_MARK)
+    return place_id, int(segment) if segment.isdigit() else None
+
+
+class Resolver:
+    """Resolve free text to places and their inspectors.
+
+    Args:
+        backend: The search engine (``MeiliBackend`` in production).
+        gazetteer: The seed, for sectors, links and place names.
+        vocabulary: Street-type words and filler, from ``seed/terms.yaml``.
+    """
+
+    def __init__(
+        self, backend: SearchBackend, gazetteer: Gazetteer, vocabulary: Vocabulary
+    ) -> None:
+        self._backend = backend
+        self._vocabulary = vocabulary
+        self._directory = SectorDirectory(gazetteer)
+        self._places = {place.id: place for place in gazetteer.places}
+
+    @property
+    def directory(self) -> SectorDirectory:
+        """The sectors, for location look-ups."""
+        return self._directory
+
+    def resolve(self, text: str) -> Resolution:
+        """Read ``text`` and return the verdict with up to five linked candidates."""
+        readings = self._readings(text)
+        if not readings:
+            return Resolution(query=text, status=Status.NOT_FOUND)
+        hits = [
+            hit for result in self._backend.search_many(queries_for(readings)) for hit in result
+        ]
+        scored = score_all(hits, readings)
+        reading_of = {item.document.id: reading for item, reading in scored}
+        verdict = decide(best_per_place(item for item, _ in scored))
+        lang = display_language(text)
+        if verdict.status == "not_found":
+            return Resolution(
+                query=text, status=Status.NOT_FOUND, reading=" ".join(readings[0].cyrillic)
+            )
+        top_reading = reading_of[verdict.winners[0].document.id]
+        candidates = self._link_all(verdict.winners, top_reading.house, lang)
+        status = Status(verdict.status)
+        if status is Status.RESOLVED and (len(candidates) != 1 or candidates[0].sector is None):
+            status = Status.AMBIGUOUS
+        return Resolution(
+            query=text,
+            status=status,
+            house=top_reading.house,
+            candidates=tuple(candidates),
+            reading=" ".join(top_reading.cyrillic),
+        )
+
+    def choose(
+        self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
+    ) -> Resolution:
+        """Resolve a button press: a place id, or a segment id of a split street."""
+        place_id, segment = split_choice_id(choice_id)
+        place = self._places.get(place_id)
+        if place is None:
+            return Resolution(query=choice_id, status=Status.NOT_FOUND)
+        links = self._directory.links_for(place_id)
+        if segment is not None and 1 <= segment <= len(links):
+            candidates = [
+                self._segment_candidate(place, segment, links[segment - 1], Pick(1.0, (), lang))
+            ]
+        else:
+            candidates = self._link_place(place, house, Pick(1.0, ("chosen",), lang))
+        status = (
+            Status.RESOLVED if len(candidates) == 1 and candidates[0].sector else Status.AMBIGUOUS
+        )
+        return Resolution(query=choice_id, status=status, house=house, candidates=tuple(candidates))
+
+    def _readings(self, text: str) -> list[Reading]:
+        readings = readings_of(parse_query(text, self._vocabulary))
+        fixed = fix_layout(text)
+        if fixed:
+            readings += [
+                r for r in readings_of(parse_query(fixed, self._vocabulary)) if r not in readings
+            ]
+        return readings
+
+    def _link_all(
+        self, winners: Sequence[Scored], house: HouseNumber | None, lang: str
+    ) -> list[Candidate]:
+        """Link each winner; with several winners a split street stays one (unlinked) button."""
+        candidates: list[Candidate] = []
+        for item in winners:
+            place = self._places.get(item.document.place_id)
+            if place is None:
+                continue
+            linked = self._link_place(place, house, Pick(item.score, item.reasons, lang))
+            if len(winners) > 1 and len(linked) > 1:
+                linked = [
+                    linked[0].model_copy(
+                        update={
+                            "document_id": place.id,
+                            "sector": None,
+                            "house_start": None,
+                            "house_end": None,
+                            "house_parity": None,
+                        }
+                    )
+                ]
+            candidates += linked
+        return candidates[:5]
+
+    def _link_place(
+        self,
+        place: Place,
+        house: HouseNumber | None,
+        pick: Pick,
+    ) -> list[Candidate]:
+        """Link a place to its sector; a split street without a usable house gives its segments."""
+        links = self._directory.links_for(place.id)
+        number = house.number if house and place.kind in LINEAR_KINDS else None
+        for index, link in enumerate(links, 1):
+            if len(links) == 1 or (
+                number is not None and link.houses and link.houses.contains(number)
+            ):
+                return [
+                    self._segment_candidate(place, index if len(links) > 1 else None, link, pick)
+                ]
+        return [
+            self._segment_candidate(place, index, link, pick.lowered(0.001 * index))
+            for index, link in enumerate(links, 1)
+        ]
+
+    def _segment_candidate(
+        self,
+        place: Place,
+        segment: int | None,
+        link: Link,
+        pick: Pick,
+    ) -> Candidate:
+        houses = link.houses
+        return Candidate(
+            place_id=place.id,
+            document_id=segment_id(place.id, segment) if segment else place.id,
+            name=place.display_name(pick.lang),
+            name_tg=place.name_tg,
+            name_ru=place.name_ru,
+            name_en=place.name_en,
+            kind=place.kind.value,
+            district=[d.value for d in place.districts],
+            sector=self._directory.sector(link.sector_id),
+            house_start=houses.start if houses else None,
+            house_end=houses.end if houses else None,
+            house_parity=houses.parity if houses else None,
+            score=round(pick.score, 4),
+            reasons=pick.reasons,
+        )
