@@ -315,6 +315,7 @@ def mark_terms(tokens: list[Token], vocabulary: Vocabulary) -> None:
             i += 1
             continue
         tokens[i].term, tokens[i].role = found, "term"
+        tokens[i].filler = found.term_class is TermClass.FILLER
         for follower in tokens[i + 1 : i + found.size]:
             follower.role = "drop"
         i += found.size
@@ -624,6 +625,26 @@ def _with_home_city_names(tokens: list[Token]) -> list[Token]:
     return copy
 
 
+def _with_type_words_as_name(tokens: list[Token]) -> list[Token]:
+    """``Capital Park Dushanbe``, ``Бозор``: when only address words are left, they are the name."""
+    copy = _copy_tokens(tokens)
+    for token in copy:
+        cls = _term_class(token)
+        if token.role == "term" and cls not in UNIT_CLASSES and cls is not TermClass.FILLER:
+            token.role = "name"
+    return copy
+
+
+_FRENCH_CH = re.compile(r"(?<![ts])ch")
+
+
+def _french_reading(reading: ParsedQuery) -> ParsedQuery | None:
+    """``Chakhidon``, ``Douchanbe``: French (and some German) Latin writes ш as ``ch``."""
+    if script_of(reading.name) != "latin" or not _FRENCH_CH.search(reading.name):
+        return None
+    return reading.model_copy(update={"name": _FRENCH_CH.sub("sh", reading.name)})
+
+
 def read_tokens(text: str, vocabulary: Vocabulary) -> list[Token]:
     """Tokenise and mark address words and name-bound numbers (steps 1-3 before the house)."""
     tokens = split_glued_units(tokenize(text))
@@ -650,6 +671,8 @@ def parse_query(text: str, vocabulary: Vocabulary) -> ParsedQuery:
     attach_house_letters(tokens)
     assign_flat_after_house(tokens)
     unsure_city = drop_filler(tokens)
+    if not name_from_tokens(tokens):
+        tokens = _with_type_words_as_name(tokens)
     others: list[list[Token]] = []
     for index in unsure_numbers:
         flip = tokens[index].role == "house"
@@ -659,9 +682,9 @@ def parse_query(text: str, vocabulary: Vocabulary) -> ParsedQuery:
     if unsure_city:
         others.append(_with_home_city_names(tokens))
     primary = _reading(text, tokens)
+    readings = [primary, *(_reading(text, option) for option in others)]
+    readings += [french for reading in readings if (french := _french_reading(reading))]
     alternatives = tuple(
-        reading
-        for reading in dict.fromkeys(_reading(text, option) for option in others)
-        if reading != primary and reading.name
+        reading for reading in dict.fromkeys(readings[1:]) if reading != primary and reading.name
     )
     return primary.model_copy(update={"alternatives": alternatives})

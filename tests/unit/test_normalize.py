@@ -365,6 +365,10 @@ def test_tells_the_script_a_text_is_written_in(text: str, script: str) -> None:
         ("helfrb 45", "рудаки 45"),
         ("ekbwf fqyb", "улица айни"),
         ("fypj,", "анзоб"),  # a trailing , is б when that makes the likelier word
+        ("veiabrb", "мушфики"),
+        ("gkjoflm 800-ktnbz vjcrds", "площадь 800-летия москвы"),
+        ("nw ,fhfrfn", "тц баракат"),  # one sure word puts the text in mistyped mode: nw -> тц
+        ("fr-rehufy", "ак-курган"),
     ],
 )
 def test_reads_russian_typed_on_an_english_layout(typed: str, meant: str) -> None:
@@ -378,7 +382,9 @@ def test_reads_russian_typed_on_an_english_layout(typed: str, meant: str) -> Non
         ("Ыумщурь", "Ҷумҳурӣ"),
         ("-афуров", "ғафуров"),
         ("Шощмансур", "Шоҳмансур"),
-        ("кӯчаи Р=дакь 45", "кӯчаи Рӯдакӣ 45"),
+        ("к=чаи Р=дакь 45", "кӯчаи Рӯдакӣ 45"),
+        ("к=чаи Дещоть", "кӯчаи Деҳотӣ"),  # one sure word converts its neighbours too
+        ("Бо-и Р=дакь", "Боғи Рӯдакӣ"),
     ],
 )
 def test_reads_tajik_typed_on_a_russian_layout(typed: str, meant: str) -> None:
@@ -398,7 +404,11 @@ def test_reads_tajik_typed_on_a_russian_layout(typed: str, meant: str) -> None:
         "Firdavsi",
         "Rudaki avenue 45",
         "TsUM",
+        "ko'chasi",
+        "Bekhzod",
+        "Druzhby Narodov",
         "улица Рудаки",
+        "Зайнаб-бибӣ",
         "площадь Айни",
         "Октябрь",
         "Царобоев",  # no sign Russian cannot spell: left alone (a limitation)

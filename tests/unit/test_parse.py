@@ -283,6 +283,38 @@ def test_drops_the_home_city_country_and_punctuation(text: str) -> None:
     assert TermClass.CITY not in parsed.term_classes
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("мне нужен участковый улица Бохтар, Душанбе", "бохтар"),
+        ("я живу на улица Гагарина пожалуйста", "гагарина"),
+        ("где кучаи Балъами?", "балами"),
+        ("ман дар кӯчаи Айнӣ зиндагӣ мекунам", "айни"),
+        ("I live on Rudaki avenue, please", "rudaki"),
+    ],
+)
+def test_drops_conversational_filler(text: str, name: str) -> None:
+    parsed = parse(text)
+    assert parsed.name == name
+    assert TermClass.FILLER not in parsed.term_classes
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("Capital Park Dushanbe", "capital park dushanbe"), ("Бозор", "бозор"), ("парк", "парк")],
+)
+def test_a_name_made_only_of_address_words_keeps_them(text: str, name: str) -> None:
+    assert parse(text).name == name
+
+
+@pytest.mark.parametrize(
+    ("text", "french"),
+    [("bazar Chokhmansour", "shokhmansour"), ("ploshchad Chakhidon", "shakhidon")],
+)
+def test_latin_ch_is_also_read_the_french_way(text: str, french: str) -> None:
+    assert french in [a.name for a in parse(text).alternatives]
+
+
 def test_a_city_word_before_another_city_is_reported() -> None:
     parsed = parse("шаҳри Ҳисор, кӯчаи Айнӣ")
     assert parsed.name == "хисор айни"
