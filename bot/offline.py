@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import html
+import os
 import re
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -239,23 +241,80 @@ async def chat_loop(api: FakeBotApi, user: FakeUser, *, read_line: ReadLine, wri
             write("  (no reply)")
 
 
-async def read_stdin(prompt: str) -> str | None:
-    """Read a line from the terminal without blocking the event loop; None at end of input."""
-    try:
-        return await asyncio.to_thread(input, prompt)
-    except EOFError:
-        return None
+@dataclass
+class StdinLines:
+    """Lines typed on stdin, read by the event loop itself (no thread, so Ctrl-C ends at once)."""
+
+    fd: int
+    queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    pending: bytes = b""
+    watching: bool = False
+
+    @classmethod
+    def open(cls) -> StdinLines:
+        """Start reading stdin: a terminal or pipe as it becomes readable, a file at once."""
+        lines = cls(fd=sys.stdin.fileno())
+        try:
+            asyncio.get_running_loop().add_reader(lines.fd, lines.on_readable)
+            lines.watching = True
+        except (OSError, ValueError):  # a regular file cannot be polled; reading it never blocks
+            lines.read_all()
+        return lines
+
+    def on_readable(self) -> None:
+        """Take what the terminal or pipe has."""
+        self.feed(os.read(self.fd, 65536))
+
+    def read_all(self) -> None:
+        """Read a regular file to its end."""
+        while chunk := os.read(self.fd, 65536):
+            self.feed(chunk)
+        self.feed(b"")
+
+    def feed(self, chunk: bytes) -> None:
+        """Queue every complete line; an empty chunk is the end of input."""
+        if not chunk:
+            self.finish()
+            return
+        *complete, self.pending = (self.pending + chunk).split(b"\n")
+        for line in complete:
+            self.queue.put_nowait(line.decode(errors="replace"))
+
+    def finish(self) -> None:
+        """Queue the last unterminated line, then the end-of-input marker."""
+        if self.pending:
+            self.queue.put_nowait(self.pending.decode(errors="replace"))
+            self.pending = b""
+        self.queue.put_nowait(None)
+        self.close()
+
+    def close(self) -> None:
+        """Stop watching stdin."""
+        if self.watching:
+            asyncio.get_running_loop().remove_reader(self.fd)
+            self.watching = False
+
+    async def read_line(self, prompt: str) -> str | None:
+        """Show ``prompt`` and return the next line; None at end of input."""
+        print(prompt, end="", flush=True)
+        return await self.queue.get()
 
 
 async def run_offline_chat(
     services: BotServices,
     *,
     user: FakeUser | None = None,
-    read_line: ReadLine = read_stdin,
+    read_line: ReadLine | None = None,
     write: Write = print,
 ) -> None:
-    """Chat with the real bot in the terminal through the fake Bot API server."""
-    async with offline_bot(services) as (api, _application):
-        await chat_loop(
-            api, user or FakeUser(id=1, first_name="You"), read_line=read_line, write=write
-        )
+    """Chat with the real bot in the terminal (stdin unless ``read_line``) via the fake API."""
+    stdin = StdinLines.open() if read_line is None else None
+    reader = read_line or (stdin.read_line if stdin else None)
+    assert reader is not None
+    try:
+        async with offline_bot(services) as (api, _application):
+            person = user or FakeUser(id=1, first_name="You")
+            await chat_loop(api, person, read_line=reader, write=write)
+    finally:
+        if stdin is not None:
+            stdin.close()
