@@ -1,0 +1,126 @@
+"""Build the real seed into a Meilisearch index and connect the real resolver and bot to it."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from bot.__main__ import compose_services
+from bot.adapters import MeiliPlaceResolver
+from bot.handlers import BotServices
+from bot.settings import BotSettings
+from index_builder.admin import MeiliAdmin, RetryPolicy
+from index_builder.documents import build_documents
+from index_builder.index_settings import index_settings
+from index_builder.keys import ensure_search_key
+from index_builder.publish import BuildPlan, publish
+from resolver.backend import SearchQuery
+from resolver.connection import Endpoint
+from resolver.meili import MeiliBackend
+from resolver.models import Resolution, Status
+from resolver.parse import Vocabulary, parse_query
+from resolver.seed import load_gazetteer
+from resolver.service import Resolver
+from resolver.settings import PROJECT_ROOT
+
+SEED_DIR = PROJECT_ROOT / "seed"
+
+
+def admin_for(endpoint: Endpoint, *, retry: RetryPolicy | None = None) -> MeiliAdmin:
+    """Return the index builder's admin adapter holding the endpoint's (master) key."""
+    key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
+    return MeiliAdmin(endpoint.url, api_key=key, retry=retry)
+
+
+def publish_seed_with(admin: MeiliAdmin, *, live: str, seed_dir: Path = SEED_DIR) -> SecretStr:
+    """Publish ``seed_dir`` as ``live`` through ``admin``; return the search-only key."""
+    gazetteer = load_gazetteer(seed_dir)
+    plan = BuildPlan(live=live, settings=index_settings(gazetteer))
+    publish(admin, build_documents(gazetteer), plan)
+    return ensure_search_key(admin, live=live).key
+
+
+def publish_seed(endpoint: Endpoint, *, live: str, seed_dir: Path = SEED_DIR) -> SecretStr:
+    """Publish ``seed_dir`` as ``live`` with the index builder; return the search-only key."""
+    return publish_seed_with(admin_for(endpoint), live=live, seed_dir=seed_dir)
+
+
+def make_resolver(
+    url: str, key: SecretStr, *, live: str, timeout_s: float = 2.0
+) -> tuple[Resolver, MeiliBackend]:
+    """Connect the real resolver to ``url`` with the search key (the caller closes the backend)."""
+    gazetteer = load_gazetteer(SEED_DIR)
+    backend = MeiliBackend(url, api_key=key.get_secret_value(), index=live, timeout_s=timeout_s)
+    return Resolver(backend, gazetteer, Vocabulary(gazetteer.aliases.terms)), backend
+
+
+def real_services(
+    resolver: Resolver,
+    *,
+    data_dir: Path,
+    per_minute: int = 600,
+    reply_deadline_s: float = 2.5,
+) -> BotServices:
+    """The bot's services around the real resolver, composed as ``python -m bot`` does."""
+    settings = BotSettings(
+        bot_queries_per_minute=per_minute,
+        bot_reply_deadline_s=reply_deadline_s,
+        noziri_data_dir=data_dir,
+    )
+    return compose_services(settings, MeiliPlaceResolver(resolver), resolver.directory)
+
+
+# One word in each script whose first query makes Meilisearch load a dictionary (seconds).
+DICTIONARY_SCRIPTS = ("東京タワー", "서울", "北京市")
+
+
+def warm_up(endpoint: Endpoint, key: SecretStr, *, live: str) -> None:
+    """Make Meilisearch load its lazily loaded tokenizer dictionaries, with a patient timeout."""
+    backend = MeiliBackend(endpoint.url, api_key=key.get_secret_value(), index=live, timeout_s=60)
+    try:
+        backend.search_many([SearchQuery(text=text) for text in DICTIONARY_SCRIPTS])
+    finally:
+        backend.close()
+
+
+@dataclass(frozen=True)
+class SampledResolver:
+    """Answer at once with real candidates, for fuzzing the bot faster than Meilisearch allows.
+
+    The verdict and the places are picked from a hash of the text; candidates come from the real
+    resolver's :meth:`~resolver.service.Resolver.choose` (real names, sectors, inspectors), the
+    house number from the real parser, and the query is the text itself: everything the resident
+    typed reaches the reply the way a real answer carries it.
+    """
+
+    resolver: Resolver
+    vocabulary: Vocabulary
+    place_ids: tuple[str, ...]
+
+    @classmethod
+    def over(cls, resolver: Resolver) -> SampledResolver:
+        """Sample among every place of the seed."""
+        gazetteer = load_gazetteer(SEED_DIR)
+        ids = tuple(place.id for place in gazetteer.places)
+        return cls(resolver, Vocabulary(gazetteer.aliases.terms), ids)
+
+    def resolve(self, text: str) -> Resolution:
+        """Return a not-found, resolved or ambiguous answer to ``text``."""
+        digest = zlib.crc32(text.encode("utf-8", "surrogatepass"))
+        verdict = digest % 3
+        if verdict == 0:
+            return Resolution(query=text, status=Status.NOT_FOUND, reading=text[:200])
+        count = 1 if verdict == 1 else 2 + digest % 4
+        picks = [self.place_ids[(digest + 7919 * k) % len(self.place_ids)] for k in range(count)]
+        candidates = tuple(c for pick in picks for c in self.resolver.choose(pick).candidates)[:5]
+        single = len(candidates) == 1 and candidates[0].sector is not None
+        return Resolution(
+            query=text,
+            status=Status.RESOLVED if single else Status.AMBIGUOUS,
+            house=parse_query(text, self.vocabulary).house,
+            candidates=candidates,
+            reading=text[:200],
+        )

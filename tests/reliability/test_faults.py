@@ -1,0 +1,330 @@
+"""Faults: Meilisearch killed, Meilisearch slow, a reindex under load, a build that dies.
+
+Every test runs against a real Meilisearch. Times are recorded as figures (printed at the end
+of the run), never asserted: a slow CI machine must not turn them into failures. What is asserted
+is what a resident relies on: every message gets a reply, no query fails, the live index keeps
+serving the same data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bot.fake_api import FakeUser
+from bot.i18n import load_catalogue
+from bot.offline import offline_bot
+from index_builder.admin import BuildError, MeiliAdmin, RetryPolicy
+from resolver.backend import SearchQuery
+from resolver.connection import Endpoint
+from resolver.errors import MeiliUnavailable
+from resolver.meili import MeiliBackend
+from resolver.models import Resolution
+from resolver.seed import load_gazetteer
+from resolver.service import Resolver
+from tests.reliability.building import (
+    DICTIONARY_SCRIPTS,
+    SEED_DIR,
+    admin_for,
+    make_resolver,
+    publish_seed,
+    publish_seed_with,
+    real_services,
+)
+from tests.reliability.chat import CountingResolver, ask, timed_ask
+from tests.reliability.killable import ContainerMeili, ProcessMeili
+from tests.reliability.proxy import SlowProxy
+
+pytestmark = pytest.mark.integration
+
+CATALOGUE = load_catalogue()
+UNAVAILABLE = CATALOGUE.text("en", "unavailable")
+QUERY = "Рудаки 45"
+DOWN_SAMPLES = 5
+SLOW_USERS = 24
+SLOW_DELAY_S = 3.0
+SLOW_TIMEOUT_S = 0.5
+REINDEX_ROUNDS = 3
+LOAD_THREADS = 4
+
+
+def executor_bound() -> int:
+    """The most threads asyncio's default executor runs at once (``asyncio.to_thread``)."""
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
+def english_user(user_id: int) -> FakeUser:
+    """A resident whose Telegram speaks English, so replies compare with the en catalogue."""
+    return FakeUser(id=user_id, language_code="en")
+
+
+async def wait_until(condition: Callable[[], bool], *, timeout: float) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` passes; return whether it held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return condition()
+
+
+# --- Meilisearch killed while the bot serves ---------------------------------------------
+
+
+async def test_user_hears_unavailable_while_meilisearch_is_killed_and_answers_resume(
+    killable_meili: ProcessMeili | ContainerMeili, tmp_path: Path, figures: dict[str, Any]
+) -> None:
+    live = "noziri_places"
+    key = publish_seed(killable_meili.endpoint, live=live)
+    resolver, backend = make_resolver(killable_meili.endpoint.url, key, live=live)
+    user = english_user(1001)
+    try:
+        async with offline_bot(real_services(resolver, data_dir=tmp_path)) as (api, _app):
+            card = await ask(api, user, QUERY)
+            assert card.params["text"] != UNAVAILABLE
+
+            await asyncio.to_thread(killable_meili.kill)
+            seconds = []
+            for _ in range(DOWN_SAMPLES):
+                reply, elapsed = await timed_ask(api, user, QUERY)
+                assert reply.params["text"] == UNAVAILABLE
+                seconds.append(elapsed)
+
+            await asyncio.to_thread(killable_meili.restart)
+            again = await ask(api, user, QUERY)
+            assert again.params["text"] == card.params["text"], "no recovery without a restart"
+    finally:
+        backend.close()
+    figures["killed: reply 'unavailable' max s"] = round(max(seconds), 3)
+    figures["killed: reply 'unavailable' median s"] = round(statistics.median(seconds), 3)
+
+
+# --- Meilisearch cold: the first query in a script with a dictionary --------------------
+
+
+def test_first_query_in_a_script_with_a_dictionary_degrades_boundedly_and_heals(
+    killable_meili: ProcessMeili | ContainerMeili, figures: dict[str, Any]
+) -> None:
+    live = "noziri_places"
+    key = publish_seed(killable_meili.endpoint, live=live)
+    resolver, backend = make_resolver(killable_meili.endpoint.url, key, live=live)
+    try:
+        for text in DICTIONARY_SCRIPTS:
+            started = time.perf_counter()
+            try:
+                outcome = resolver.resolve(text).status.value
+            except MeiliUnavailable:
+                outcome = "MeiliUnavailable"
+            elapsed = time.perf_counter() - started
+            figures[f"cold start: first query {text!r}"] = f"{outcome} after {elapsed:.1f} s"
+            assert isinstance(resolver.resolve(text), Resolution), (
+                "no recovery after the cold start"
+            )
+    finally:
+        backend.close()
+
+
+# --- Meilisearch slow --------------------------------------------------------------------
+
+
+async def test_slow_meilisearch_gives_bounded_replies_and_requests_do_not_pile_up(
+    meili: Endpoint, live_index: tuple[str, SecretStr], tmp_path: Path, figures: dict[str, Any]
+) -> None:
+    live, key = live_index
+    proxy = SlowProxy(meili.url).start()
+    resolver, backend = make_resolver(proxy.url, key, live=live, timeout_s=SLOW_TIMEOUT_S)
+    services = real_services(resolver, data_dir=tmp_path)
+    counting = CountingResolver(services.resolver)
+    services.resolver = counting
+    users = [english_user(2000 + n) for n in range(SLOW_USERS)]
+    try:
+        async with offline_bot(services) as (api, _app):
+            card = await ask(api, users[0], QUERY)
+            assert card.params["text"] != UNAVAILABLE
+
+            proxy.delay_s = SLOW_DELAY_S
+            requests_before = proxy.in_flight.total
+            started = time.perf_counter()
+            replies = await asyncio.gather(*(ask(api, user, QUERY) for user in users))
+            burst_s = time.perf_counter() - started
+            assert [r.params["text"] for r in replies] == [UNAVAILABLE] * SLOW_USERS
+            requests = proxy.in_flight.total - requests_before
+
+            proxy.delay_s = 0.0
+            drained = await wait_until(lambda: proxy.in_flight.current == 0, timeout=30)
+            recovered = await ask(api, users[0], QUERY)
+    finally:
+        backend.close()
+        proxy.stop()
+    assert counting.gauge.peak <= executor_bound()
+    assert requests <= 2 * SLOW_USERS, "more than one retry per query reached Meilisearch"
+    assert drained, "requests still in flight at Meilisearch after the slowness ended"
+    assert recovered.params["text"] == card.params["text"]
+    figures["slow: users answered 'unavailable'"] = f"{SLOW_USERS}/{SLOW_USERS}"
+    figures["slow: all replies within s"] = round(burst_s, 2)
+    figures["slow: max resolver calls in flight"] = counting.gauge.peak
+    figures["slow: max requests in flight at Meilisearch"] = proxy.in_flight.peak
+    figures["slow: HTTP requests per query"] = round(requests / SLOW_USERS, 2)
+
+
+# --- a reindex under query load ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a query returns: the resolver's verdict and the raw search hits behind it."""
+
+    resolution: Resolution
+    hits: tuple[str, ...]
+
+
+def answer(resolver: Resolver, backend: MeiliBackend, name: str) -> Answer:
+    """Resolve ``name`` and search it raw, as one observation."""
+    raw = backend.search_many([SearchQuery(text=name.lower(), limit=20)])
+    return Answer(resolver.resolve(name), tuple(hit.document.id for hit in raw[0]))
+
+
+def seed_names(*, count: int) -> list[str]:
+    """Names of places from the seed, spread over the file."""
+    names = [place.name_ru for place in load_gazetteer(SEED_DIR).places if place.name_ru]
+    return names[:: max(1, len(names) // count)][:count]
+
+
+class QueryLoad:
+    """Threads that query known names in a loop and count answers that differ from a baseline.
+
+    The same seed is republished, so every answer during the reindex must equal the answer
+    before it: an empty, half-built or missing live index would show as a difference.
+    """
+
+    def __init__(self, resolver: Resolver, backend: MeiliBackend, names: list[str]) -> None:
+        self.resolver = resolver
+        self.backend = backend
+        self.baseline = {name: answer(resolver, backend, name) for name in names}
+        self.counts: Counter[str] = Counter()
+        self.failures: list[str] = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.work) for _ in range(LOAD_THREADS)]
+
+    def work(self) -> None:
+        """Query the names round and round until told to stop."""
+        while not self.stop.is_set():
+            for name in self.baseline:
+                self.record(self.attempt(name))
+
+    def attempt(self, name: str) -> str | None:
+        """Query one name; return what went wrong, or None."""
+        try:
+            observed = answer(self.resolver, self.backend, name)
+        except Exception as exc:
+            return f"{name}: {type(exc).__name__}: {exc}"
+        if observed != self.baseline[name]:
+            return f"{name}: answer changed during the reindex: {observed}"
+        return None
+
+    def record(self, failure: str | None) -> None:
+        """Count one query."""
+        with self.lock:
+            self.counts["queries"] += 1
+            if failure is not None:
+                self.failures.append(failure)
+
+    def __enter__(self) -> QueryLoad:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+
+def test_reindex_under_concurrent_queries_fails_no_query(
+    meili: Endpoint, figures: dict[str, Any]
+) -> None:
+    live = f"noziri_reindex_{uuid.uuid4().hex[:8]}"
+    key = publish_seed(meili, live=live)
+    resolver, backend = make_resolver(meili.url, key, live=live)
+    try:
+        load = QueryLoad(resolver, backend, seed_names(count=12))
+        assert all(a.hits for a in load.baseline.values()), "the seed index lacks its own names"
+        started = time.perf_counter()
+        with load:
+            for _ in range(REINDEX_ROUNDS):
+                publish_seed(meili, live=live)
+        seconds = time.perf_counter() - started
+    finally:
+        backend.close()
+        admin_for(meili).wait(admin_for(meili).delete_index(live))
+    assert load.failures == []
+    assert load.counts["queries"] > 0
+    figures["reindex: rebuilds under load"] = REINDEX_ROUNDS
+    figures["reindex: queries during rebuilds"] = load.counts["queries"]
+    figures["reindex: failed or changed answers"] = len(load.failures)
+    figures["reindex: seconds"] = round(seconds, 1)
+
+
+# --- a build that dies halfway -----------------------------------------------------------
+
+
+def live_snapshot(endpoint: Endpoint, live: str) -> list[dict[str, Any]]:
+    """Every document of the live index, as Meilisearch returns them, sorted by id."""
+    assert endpoint.api_key is not None
+    response = httpx.get(
+        f"{endpoint.url}/indexes/{live}/documents",
+        params={"limit": 100_000},
+        headers={"Authorization": f"Bearer {endpoint.api_key.get_secret_value()}"},
+    )
+    response.raise_for_status()
+    return sorted(response.json()["results"], key=lambda document: str(document["id"]))
+
+
+def build_indexes(admin: MeiliAdmin, live: str) -> list[str]:
+    """Temporary build indexes of ``live`` that still exist."""
+    raw = admin.call("list indexes", lambda: admin._client.get_raw_indexes({"limit": 1000}))
+    return [i["uid"] for i in raw["results"] if i["uid"].startswith(f"{live}_build_")]
+
+
+def test_build_cut_off_during_upload_leaves_live_index_serving_previous_data(
+    meili: Endpoint, live_index: tuple[str, SecretStr]
+) -> None:
+    live, key = live_index
+    admin = admin_for(meili)
+    before = live_snapshot(meili, live)
+    resolver, backend = make_resolver(meili.url, key, live=live)
+    answers_before = [answer(resolver, backend, name) for name in seed_names(count=5)]
+    proxy = SlowProxy(meili.url).start()
+    proxy.cut_prefixes = tuple(
+        f"{verb} /indexes/{live}_build_".encode() for verb in ("POST", "PUT")
+    )
+    quick = RetryPolicy(attempts=3, seconds=5, first_wait_s=0.05, max_wait_s=0.2)
+    assert meili.api_key is not None
+    cut = MeiliAdmin(proxy.url, api_key=meili.api_key.get_secret_value(), retry=quick)
+    try:
+        with pytest.raises(BuildError):
+            publish_seed_with(cut, live=live)
+    finally:
+        proxy.stop()
+    assert proxy.cut > 0, "the upload was never cut off: the test proved nothing"
+    assert live_snapshot(meili, live) == before
+    assert build_indexes(admin, live) == []
+    try:
+        answers_after = [answer(resolver, backend, name) for name in seed_names(count=5)]
+    finally:
+        backend.close()
+    assert answers_after == answers_before
