@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from resolver.gazetteer import (
     AddressTerm,
@@ -149,8 +149,8 @@ def iter_documents(gazetteer: Gazetteer) -> Iterator[PlaceDocument]:
     aliases = aliases_by_place(gazetteer.aliases.places)
     links = links_by_place(gazetteer.links)
     for place in gazetteer.places:
-        base = base_document(place, aliases.get(place.id, ()), type_words=type_words)
-        yield from link_document(base, links.get(place.id, ()))
+        base = base_fields(place, aliases.get(place.id, ()), type_words=type_words)
+        yield from link_documents(base, links.get(place.id, ()))
 
 
 def count_documents(gazetteer: Gazetteer) -> int:
@@ -192,26 +192,26 @@ class SearchFields(NamedTuple):
     aliases_latin: tuple[str, ...]
 
 
-def base_document(place: Place, aliases: Sequence[str], *, type_words: TypeWords) -> PlaceDocument:
-    """Build a place's document without its sector link."""
+def base_fields(place: Place, aliases: Sequence[str], *, type_words: TypeWords) -> dict[str, Any]:
+    """Return a place's document fields that do not depend on its sector link."""
     other_names = (*place.old_names, *place.alt_names, *place.derived_names, *aliases)
     fields = search_fields(tuple(current_names(place)), other_names, type_words)
-    return PlaceDocument(
-        id=place.id,
-        place_id=place.id,
-        kind=place.kind.value,
-        name_tg=place.name_tg,
-        name_ru=place.name_ru,
-        name_en=place.name_en,
-        district=[district.value for district in place.districts],
-        names=list(fields.names),
-        names_latin=list(fields.names_latin),
-        aliases=list(fields.aliases),
-        aliases_latin=list(fields.aliases_latin),
-        address=address_text(place, type_words=type_words),
-        popularity=popularity(place, extra_names=len(other_names)),
-        geo=geo_point(place),
-    )
+    return {
+        "id": place.id,
+        "place_id": place.id,
+        "kind": place.kind.value,
+        "name_tg": place.name_tg,
+        "name_ru": place.name_ru,
+        "name_en": place.name_en,
+        "district": [district.value for district in place.districts],
+        "names": fields.names,
+        "names_latin": fields.names_latin,
+        "aliases": fields.aliases,
+        "aliases_latin": fields.aliases_latin,
+        "address": address_text(place, type_words=type_words),
+        "popularity": popularity(place, extra_names=len(other_names)),
+        "geo": geo_point(place),
+    }
 
 
 @lru_cache(maxsize=FOLD_CACHE_SIZE)
@@ -285,17 +285,20 @@ def popularity(place: Place, *, extra_names: int) -> int:
     return min(score, 100)
 
 
-def link_document(base: PlaceDocument, links: Sequence[Link]) -> list[PlaceDocument]:
+def link_documents(base: dict[str, Any], links: Sequence[Link]) -> list[PlaceDocument]:
     """Attach sector links: one document for a single sector, one per range for a split street."""
     sector_ids = sorted({link.sector_id for link in links})
     if is_split(links):
-        return [segment_document(base, link, n, sector_ids) for n, link in enumerate(links, 1)]
+        return [
+            PlaceDocument(
+                **{**base, **segment_fields(base["place_id"], link, n)}, sector_ids=sector_ids
+            )
+            for n, link in enumerate(links, 1)
+        ]
     sector_id = sector_ids[0] if len(sector_ids) == 1 else None
     houses = links[0].houses if len(links) == 1 else None
     return [
-        base.model_copy(
-            update={"sector_id": sector_id, "sector_ids": sector_ids, **house_fields(houses)}
-        )
+        PlaceDocument(**base, sector_id=sector_id, sector_ids=sector_ids, **house_fields(houses))
     ]
 
 
@@ -304,18 +307,14 @@ def is_split(links: Sequence[Link]) -> bool:
     return len(links) > 1 and all(link.houses is not None for link in links)
 
 
-def segment_document(
-    base: PlaceDocument, link: Link, number: int, sector_ids: list[str]
-) -> PlaceDocument:
-    """Build the document of one house-range segment of a split street."""
-    update = {
-        "id": f"{base.place_id}--{number}",
+def segment_fields(place_id: str, link: Link, number: int) -> dict[str, Any]:
+    """Return the fields of one house-range segment of a split street (its own id)."""
+    return {
+        "id": f"{place_id}--{number}",
         "segment": number,
         "sector_id": link.sector_id,
-        "sector_ids": sector_ids,
         **house_fields(link.houses),
     }
-    return base.model_copy(update=update)
 
 
 def house_fields(houses: HouseRange | None) -> dict[str, int | str | None]:

@@ -1,4 +1,4 @@
-"""Documents, settings and the dry-run diff built from small hand-made gazetteers."""
+"""Documents, settings, the dry-run diff and the synthetic city, all offline."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from index_builder.diff import diff_documents
-from index_builder.documents import TypeWords, build_documents, popularity
+from index_builder.documents import TypeWords, build_documents, count_documents, popularity
 from index_builder.index_settings import build_synonyms, index_settings
+from index_builder.synthetic import synthetic_gazetteer
 from resolver.gazetteer import (
     Address,
     AddressTerm,
@@ -342,3 +343,48 @@ def test_dry_run_diff_of_identical_builds_is_empty() -> None:
     documents = build_documents(make_gazetteer(links=split_street_links()))
     diff = diff_documents(documents, documents)
     assert diff.is_empty and diff.unchanged == 1 and diff.lines() == []
+
+
+# -- the synthetic city -----------------------------------------------------------------------
+
+
+def test_synthetic_city_is_the_same_for_the_same_seed_and_differs_for_another() -> None:
+    first, again, other = (synthetic_gazetteer(200, seed=s) for s in (7, 7, 8))
+    assert first == again
+    assert first.places != other.places
+
+
+def test_synthetic_city_passes_the_gazetteer_models_validation() -> None:
+    city = synthetic_gazetteer(2000)
+    assert Gazetteer.model_validate(city.model_dump()) == city
+    assert len({place.id for place in city.places}) == 2000
+    assert all(place.id.startswith("syn-") for place in city.places)
+
+
+def test_synthetic_city_links_every_place_and_splits_streets_without_gaps() -> None:
+    city = synthetic_gazetteer(2000)
+    by_place: dict[str, list[Link]] = {}
+    for link in city.links:
+        by_place.setdefault(link.place_id, []).append(link)
+    assert set(by_place) == {place.id for place in city.places}
+    split = [links for links in by_place.values() if len(links) > 1]
+    assert split, "some streets must be split over sectors"
+    for links in split:
+        ranges = [link.houses for link in links]
+        assert all(r is not None for r in ranges)
+        starts = [r.start for r in ranges if r is not None]
+        ends = [r.end for r in ranges if r is not None]
+        assert starts[0] == 1 and ends[-1] is None
+        assert all(e is not None and e + 1 == s for e, s in zip(ends[:-1], starts[1:], strict=True))
+
+
+def test_synthetic_city_names_use_tajik_letters_with_russian_and_latin_spellings() -> None:
+    streets = [p for p in synthetic_gazetteer(500).places if p.kind is PlaceKind.STREET]
+    assert any(set("ҳқғҷӣӯ") & set(p.name_tg or "") for p in streets)
+    assert all(p.name_ru and p.name_ru.startswith("улица ") for p in streets)
+    assert all(p.name_en and p.name_en.isascii() for p in streets)
+
+
+def test_synthetic_documents_count_matches_the_prediction() -> None:
+    city = synthetic_gazetteer(1000)
+    assert len(build_documents(city)) == count_documents(city) > 1000
