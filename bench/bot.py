@@ -105,6 +105,17 @@ class UserIds:
         return FakeUser(id=self.next_id, first_name="Bench", language_code=LANG)
 
 
+@dataclass(frozen=True)
+class LoadPlan:
+    """How hard to drive the bot: warm-up, a paced run, then a burst."""
+
+    updates: int = 1000
+    rate: float = 100.0
+    burst: int = 2000
+    warmup: int = 100
+    profile: Path | None = None
+
+
 @dataclass
 class RunResult:
     """One paced or burst run."""
@@ -267,7 +278,7 @@ def failure_texts() -> frozenset[str]:
 
 
 async def bench_one(
-    kind: ResolverKind, endpoint: Endpoint | None, texts: Sequence[str], args: argparse.Namespace
+    kind: ResolverKind, endpoint: Endpoint | None, texts: Sequence[str], plan: LoadPlan
 ) -> dict[str, Any]:
     """Start the bot with one resolver, warm it up, run paced and burst loads, read its RSS."""
     api = TimedBotApi()
@@ -275,21 +286,21 @@ async def bench_one(
     log = Path(tempfile.gettempdir()) / f"noziri-bench-bot-{kind}.log"
     await api.start()
     try:
-        with bot_process(kind, api.root, endpoint, log, profile=args.profile_bot) as process:
+        with bot_process(kind, api.root, endpoint, log, profile=plan.profile) as process:
             await wait_until_polling(api, process, log)
-            await burst_run(api, ids, texts, count=args.warmup)
+            await burst_run(api, ids, texts, count=plan.warmup)
             paced = await with_cpu(
-                process.pid, paced_run(api, ids, texts, count=args.updates, rate=args.rate)
+                process.pid, paced_run(api, ids, texts, count=plan.updates, rate=plan.rate)
             )
             burst = await with_cpu(
-                process.pid, burst_run(api, ids, texts, count=args.burst, offset=args.updates)
+                process.pid, burst_run(api, ids, texts, count=plan.burst, offset=plan.updates)
             )
             memory = memory_mb(process.pid)
     finally:
         await api.stop()
     row = {
         "resolver": kind,
-        "paced": {"offered_rate": args.rate, **run_figures(api, paced, failures)},
+        "paced": {"offered_rate": plan.rate, **run_figures(api, paced, failures)},
         "burst": run_figures(api, burst, failures),
         "bot_peak_rss_mb": memory["peak_rss_mb"],
     }
@@ -300,14 +311,16 @@ async def bench_one(
     return row
 
 
-async def bench_all(texts: Sequence[str], args: argparse.Namespace) -> list[dict[str, Any]]:
+async def bench_all(
+    texts: Sequence[str], resolvers: Sequence[ResolverKind], plan: LoadPlan
+) -> list[dict[str, Any]]:
     """Bench each resolver in turn, holding the Meilisearch endpoint open for the real one."""
     rows = []
-    if "fake" in args.resolvers:
-        rows.append(await bench_one("fake", None, texts, args))
-    if "real" in args.resolvers:
+    if "fake" in resolvers:
+        rows.append(await bench_one("fake", None, texts, plan))
+    if "real" in resolvers:
         with search_endpoint(MeiliSettings()) as endpoint:
-            rows.append(await bench_one("real", endpoint, texts, args))
+            rows.append(await bench_one("real", endpoint, texts, plan))
     return rows
 
 
@@ -339,6 +352,7 @@ def render(rows: Sequence[dict[str, Any]], host: Machine) -> None:
             "p99 ms",
             "unanswered",
             "failed",
+            "bot CPU ms/update",
             "bot peak RSS MiB",
         ],
     )
@@ -356,6 +370,7 @@ def render(rows: Sequence[dict[str, Any]], host: Machine) -> None:
                 f"{figures['latency']['p99_ms']:.1f}",
                 str(figures["unanswered"]),
                 str(figures["failed_replies"]),
+                f"{figures['bot_cpu_ms_per_update']:.1f}",
                 f"{row['bot_peak_rss_mb']:.0f}",
             )
     console.print(table)
@@ -408,7 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_fake()
     host = machine()
     texts = sample_texts(load_query_texts(args.queries), size=args.sample)
-    rows = asyncio.run(bench_all(texts, args))
+    plan = LoadPlan(args.updates, args.rate, args.burst, args.warmup, args.profile_bot)
+    rows = asyncio.run(bench_all(texts, args.resolvers, plan))
     render(rows, host)
     figures = {
         "rows": rows,

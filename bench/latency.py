@@ -32,6 +32,7 @@ from bench.common import (
     Machine,
     RawMeili,
     console,
+    cpu_seconds,
     latency_summary,
     load_query_texts,
     machine,
@@ -46,6 +47,7 @@ from resolver.connection import Endpoint, search_endpoint
 from resolver.meili import MeiliBackend
 from resolver.parse import Vocabulary
 from resolver.seed import load_gazetteer
+from resolver.server import data_paths, read_state
 from resolver.service import Resolver
 from resolver.settings import MeiliSettings
 
@@ -164,6 +166,45 @@ def measure(clients: Clients, texts: Sequence[str]) -> Samples:
     return samples
 
 
+def cpu_cost(
+    action: Callable[[str], object], texts: Sequence[str], server_pid: int | None
+) -> dict[str, float]:
+    """CPU milliseconds per call spent by this process and by the Meilisearch server.
+
+    CPU time, unlike wall time, hardly changes when other work shares the machine, so these
+    figures stay comparable between runs on a busy machine.
+    """
+    client_start = time.process_time()
+    server_start = cpu_seconds(server_pid) if server_pid else 0.0
+    for text in texts:
+        time_call(action, text)
+    count = max(1, len(texts))
+    client_ms = 1000 * (time.process_time() - client_start) / count
+    server_ms = 1000 * (cpu_seconds(server_pid) - server_start) / count if server_pid else 0.0
+    return {
+        "client_cpu_ms": round(client_ms, 3),
+        "meilisearch_cpu_ms": round(server_ms, 3) if server_pid else -1.0,
+        "total_cpu_ms": round(client_ms + server_ms, 3),
+    }
+
+
+def cpu_costs(clients: Clients, texts: Sequence[str], server_pid: int | None) -> dict[str, Any]:
+    """CPU cost per raw search and per resolution, each over all ``texts`` in turn."""
+    return {
+        "raw_meilisearch": cpu_cost(clients.raw.search, texts, server_pid),
+        "resolver": cpu_cost(clients.resolver.resolve, texts, server_pid),
+        "server_pid_known": server_pid is not None,
+    }
+
+
+def embedded_server_pid(settings: MeiliSettings) -> int | None:
+    """The pid of the embedded Meilisearch serving this run, or ``None`` with ``MEILI_URL``."""
+    if settings.meili_url:
+        return None
+    state = read_state(data_paths(settings))
+    return state.pid if state is not None else None
+
+
 def warm_up(clients: Clients, texts: Sequence[str]) -> None:
     """Run both clients over ``texts`` untimed (connections, caches, lazy imports)."""
     for text in texts:
@@ -223,6 +264,14 @@ def render(figures: dict[str, Any], host: Machine) -> None:
             *(f"{row[name]:.2f}" for name in ("p50_ms", "p95_ms", "p99_ms", "mean_ms", "max_ms")),
         )
     console.print(table)
+    cpu = figures.get("cpu_per_call")
+    if cpu is not None:
+        raw, ours = cpu["raw_meilisearch"], cpu["resolver"]
+        console.print(
+            f"CPU per call (ms, client + Meilisearch): raw {raw['client_cpu_ms']:.2f} + "
+            f"{raw['meilisearch_cpu_ms']:.2f}; resolver {ours['client_cpu_ms']:.2f} + "
+            f"{ours['meilisearch_cpu_ms']:.2f}"
+        )
     console.print(
         f"p50 ratio resolver/raw: [bold]{figures['p50_ratio']:.2f}[/bold] "
         f"(target <= {TARGET_RATIO}: {verdict(met=figures['target_met'])}); "
@@ -254,6 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             warm_up(clients, texts[: args.warmup])
             samples = measure(clients, texts)
             figures = figures_of(samples, clients.timed)
+            figures["cpu_per_call"] = cpu_costs(clients, texts, embedded_server_pid(settings))
             profile = profile_resolver(clients.resolver, texts) if args.profile else None
         finally:
             clients.close()
