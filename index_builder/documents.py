@@ -204,10 +204,10 @@ def base_fields(place: Place, aliases: Sequence[str], *, type_words: TypeWords) 
         "name_ru": place.name_ru,
         "name_en": place.name_en,
         "district": [district.value for district in place.districts],
-        "names": fields.names,
-        "names_latin": fields.names_latin,
-        "aliases": fields.aliases,
-        "aliases_latin": fields.aliases_latin,
+        "names": list(fields.names),
+        "names_latin": list(fields.names_latin),
+        "aliases": list(fields.aliases),
+        "aliases_latin": list(fields.aliases_latin),
         "address": address_text(place, type_words=type_words),
         "popularity": popularity(place, extra_names=len(other_names)),
         "geo": geo_point(place),
@@ -264,16 +264,21 @@ def address_text(place: Place, *, type_words: TypeWords) -> str | None:
     """Return a building's folded ``street house`` (``рудаки 83``), if the seed knows its street."""
     if place.address is None or not place.address.street:
         return None
-    street = type_words.strip(fold(place.address.street))
-    house = fold(place.address.house) if place.address.house else ""
-    return f"{street} {house}".strip() or None
+    return street_and_house(place.address.street, place.address.house or "", type_words)
+
+
+@lru_cache(maxsize=FOLD_CACHE_SIZE)
+def street_and_house(street: str, house: str, type_words: TypeWords) -> str | None:
+    """Fold ``street house`` with the street's type word cut (memoised: addresses repeat)."""
+    text = f"{type_words.strip(fold(street))} {fold(house)}".strip()
+    return text or None
 
 
 def geo_point(place: Place) -> GeoPoint | None:
     """Return Meilisearch's ``_geo`` value when the place has coordinates."""
     if place.lat is None or place.lon is None:
         return None
-    return GeoPoint(lat=place.lat, lng=place.lon)
+    return GeoPoint.model_construct(lat=place.lat, lng=place.lon)
 
 
 def popularity(place: Place, *, extra_names: int) -> int:
@@ -286,20 +291,27 @@ def popularity(place: Place, *, extra_names: int) -> int:
 
 
 def link_documents(base: dict[str, Any], links: Sequence[Link]) -> list[PlaceDocument]:
-    """Attach sector links: one document for a single sector, one per range for a split street."""
+    """Attach sector links: one document for a single sector, one per range for a split street.
+
+    Documents are assembled with ``model_construct``: every value comes from validated seed
+    models (ids match ``PLACE_ID_PATTERN``, so ``<id>--<n>`` is a valid Meilisearch id), and
+    validating 100k documents again would cost a fifth of a synthetic build.
+    ``tests/unit/test_documents.py`` re-validates every document of the seed.
+    """
     sector_ids = sorted({link.sector_id for link in links})
     if is_split(links):
         return [
-            PlaceDocument(
-                **{**base, **segment_fields(base["place_id"], link, n)}, sector_ids=sector_ids
-            )
+            make_document({**base, **segment_fields(base["place_id"], link, n)}, sector_ids)
             for n, link in enumerate(links, 1)
         ]
     sector_id = sector_ids[0] if len(sector_ids) == 1 else None
     houses = links[0].houses if len(links) == 1 else None
-    return [
-        PlaceDocument(**base, sector_id=sector_id, sector_ids=sector_ids, **house_fields(houses))
-    ]
+    return [make_document({**base, "sector_id": sector_id, **house_fields(houses)}, sector_ids)]
+
+
+def make_document(fields: dict[str, Any], sector_ids: list[str]) -> PlaceDocument:
+    """Assemble a document from trusted fields (see :func:`link_documents`)."""
+    return PlaceDocument.model_construct(**{**fields, "sector_ids": sector_ids})
 
 
 def is_split(links: Sequence[Link]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from index_builder.diff import diff_documents
 from index_builder.documents import TypeWords, build_documents, count_documents, popularity
 from index_builder.index_settings import build_synonyms, index_settings
+from index_builder.publish import batch_payload, document_payload
 from index_builder.synthetic import synthetic_gazetteer
 from resolver.gazetteer import (
     Address,
@@ -28,7 +30,10 @@ from resolver.gazetteer import (
 )
 from resolver.index_schema import PlaceDocument
 from resolver.normalize import fold, latin_key
+from resolver.seed import load_gazetteer
+from resolver.settings import PROJECT_ROOT
 
+SEED_DIR = PROJECT_ROOT / "seed"
 TERMS = (
     AddressTerm(term_class=TermClass.STREET, spellings=("кӯчаи", "кӯча", "улица", "ул.", "street")),
     AddressTerm(term_class=TermClass.AVENUE, spellings=("хиёбони", "проспект", "пр-т", "avenue")),
@@ -388,3 +393,19 @@ def test_synthetic_city_names_use_tajik_letters_with_russian_and_latin_spellings
 def test_synthetic_documents_count_matches_the_prediction() -> None:
     city = synthetic_gazetteer(1000)
     assert len(build_documents(city)) == count_documents(city) > 1000
+
+
+# -- the real seed ----------------------------------------------------------------------------
+
+
+def test_every_seed_document_is_a_valid_place_document_with_a_unique_id() -> None:
+    documents = build_documents(load_gazetteer(SEED_DIR))
+    for document in documents:
+        assert PlaceDocument.model_validate(document.model_dump(by_alias=True)) == document
+    assert len({document.id for document in documents}) == len(documents)
+
+
+def test_batch_json_is_exactly_the_documents_payloads() -> None:
+    documents = build_documents(load_gazetteer(SEED_DIR))
+    assert json.loads(batch_payload(documents)) == [document_payload(d) for d in documents]
+    assert all("_geo" in document_payload(d) for d in documents if d.geo is not None)
