@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,7 @@ import httpx
 from bench.common import (
     Machine,
     console,
+    cpu_seconds,
     machine,
     memory_mb,
     new_table,
@@ -133,6 +135,12 @@ def builder_summary(output: str) -> dict[str, Any]:
     }
 
 
+def children_cpu_seconds() -> float:
+    """CPU time (user + system) used so far by this process's finished children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_builder(size: Size, data_dir: Path) -> tuple[float, str]:
     """Run the index builder CLI once; return its wall time and output (raise if it failed)."""
     start = time.perf_counter()
@@ -160,7 +168,12 @@ def build_one(size: Size, work_dir: Path, index: str) -> dict[str, Any]:
     data_dir = data_dir_for(work_dir, size.label)
     fresh_data_dir(data_dir)
     with served(data_dir) as (url, pid, key):
+        server_cpu, builder_cpu = cpu_seconds(pid), children_cpu_seconds()
         seconds, output = run_builder(size, data_dir)
+        server_cpu, builder_cpu = (
+            cpu_seconds(pid) - server_cpu,
+            children_cpu_seconds() - builder_cpu,
+        )
         documents = document_count(url, key, index)
         memory = memory_mb(pid)
     console.print(f"{size.label}: {documents} documents in {seconds:.1f} s")
@@ -171,6 +184,8 @@ def build_one(size: Size, work_dir: Path, index: str) -> dict[str, Any]:
         "wall_seconds": round(seconds, 2),
         "docs_per_second": round(documents / seconds, 1),
         "builder": builder_summary(output),
+        "builder_cpu_seconds": round(builder_cpu, 2),
+        "meilisearch_cpu_seconds": round(server_cpu, 2),
         "meilisearch_peak_rss_mb_during_build": memory["peak_rss_mb"],
         "data_dir": str(data_dir),
     }
@@ -187,6 +202,8 @@ def render(rows: Sequence[dict[str, Any]], host: Machine) -> None:
             "docs/s (wall)",
             "publish s",
             "docs/s (publish)",
+            "builder CPU s",
+            "Meili CPU s",
             "Meili peak RSS MiB",
         ],
     )
@@ -199,6 +216,8 @@ def render(rows: Sequence[dict[str, Any]], host: Machine) -> None:
             f"{row['docs_per_second']:,.0f}",
             str(builder.get("publish_seconds", "-")),
             f"{builder.get('publish_docs_per_second', 0):,.0f}",
+            f"{row['builder_cpu_seconds']:.1f}",
+            f"{row['meilisearch_cpu_seconds']:.1f}",
             f"{row['meilisearch_peak_rss_mb_during_build']:.0f}",
         )
     console.print(table)
