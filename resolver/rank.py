@@ -28,6 +28,7 @@ BUTTON_SCORE = 0.45  # places below this are not offered at all
 BUTTON_WINDOW = 0.25  # buttons: places within this distance of the winner
 MAX_BUTTONS = 5
 ADDRESS_FACTOR = 0.8  # a match through a building's street address counts for less
+EXTRA_WORD_BONUS = 0.03  # per set-aside word (type word, initial) the name also holds
 # The index's typo budget (index_builder.index_settings reads these too): 1 edit from 4 letters,
 # 2 from 8. Tajik names are short (Айни, Сино, Вахш), so 4-letter words need their one typo.
 ONE_TYPO_FROM = 4
@@ -42,7 +43,7 @@ KIND_FOR_TERM: dict[TermClass, frozenset[str]] = {
     TermClass.MICRODISTRICT: frozenset({"microdistrict", "mahalla"}),
     TermClass.DISTRICT: frozenset({"district"}),
     TermClass.MARKET: frozenset({"market"}),
-    TermClass.MALL: frozenset({"mall", "market"}),
+    TermClass.MALL: frozenset({"mall"}),
     TermClass.PARK: frozenset({"landmark"}),
 }
 
@@ -135,22 +136,44 @@ class NameMatch:
         return self.query_coverage * 2 + self.name_coverage - 0.05 * self.edits
 
 
-def match_name(query: Sequence[str], name: str) -> NameMatch:
-    """Compare a query's words with one name's words."""
-    name_words = name.split()
+def match_name(query: Sequence[str], name: str, extra: Sequence[str] = ()) -> NameMatch:
+    """Compare a query's words with one name's words.
+
+    A name's initials ("У." Хайём) are optional. Words the parser set aside (``extra``: type
+    words such as "маркази савдои") count towards covering the name, not towards the query.
+    """
+    name_words = [word for word in name.split() if len(word) > 1 or word.isdigit()]
     if not query or not name_words:
         return NameMatch(0.0, 0.0, 0)
     matched, used, edits = match_words(query, name_words)
-    return NameMatch(matched / len(query), used / len(name_words), edits)
+    if extra and used < len(name_words):
+        used += sum(1 for word in name_words if word in extra and word not in query)
+    return NameMatch(matched / len(query), min(used, len(name_words)) / len(name_words), edits)
 
 
-def best_name_match(readings: Iterable[Sequence[str]], names: Iterable[str]) -> NameMatch:
+def extra_word_bonus(extra: Sequence[str], names: Iterable[str]) -> float:
+    """Reward words the parser set aside (type words, initials) that the name also has.
+
+    "маркази савдои Меҳргон" is read as the name "мехргон", which the bazaar and the mall share;
+    the mall's full name also holds "маркази савдои", so it should rank first.
+    """
+    best = 0
+    for name in names:
+        words = name.split()
+        found = sum(1 for word in extra if any(word_cost(word, w) == 0 for w in words))
+        best = max(best, found)
+    return min(best, 3) * EXTRA_WORD_BONUS
+
+
+def best_name_match(
+    readings: Iterable[Sequence[str]], names: Iterable[str], extra: Sequence[str] = ()
+) -> NameMatch:
     """The strongest match of any reading against any name."""
     best = NameMatch(0.0, 0.0, 0)
     names = tuple(names)
     for reading in readings:
         for name in names:
-            match = match_name(reading, name)
+            match = match_name(reading, name, extra)
             if match.strength > best.strength:
                 best = match
     return best
@@ -170,11 +193,12 @@ def score_hit(
     cyrillic: Sequence[Sequence[str]],
     latin: Sequence[Sequence[str]],
     terms: frozenset[TermClass],
+    extra: Sequence[str] = (),
 ) -> Scored:
     """Score one hit against the readings of the query; explain the score in ``reasons``."""
     doc = hit.document
-    match = best_name_match(cyrillic, [*doc.names, *doc.aliases])
-    latin_match = best_name_match(latin, [*doc.names_latin, *doc.aliases_latin])
+    match = best_name_match(cyrillic, [*doc.names, *doc.aliases], extra)
+    latin_match = best_name_match(latin, [*doc.names_latin, *doc.aliases_latin], extra)
     if latin_match.strength > match.strength:
         match = latin_match
     address = best_name_match(cyrillic, [doc.address] if doc.address else [])
@@ -186,6 +210,10 @@ def score_hit(
     if by_address:  # a shop on the street is rarely what "Рудаки" means
         score *= ADDRESS_FACTOR
         reasons.append("by address")
+    every_name = [*doc.names, *doc.aliases, *doc.names_latin, *doc.aliases_latin]
+    if extra and (bonus := extra_word_bonus(extra, every_name)):
+        score += bonus
+        reasons.append("type word or initial fits")
     if match.edits:
         reasons.append(f"{match.edits} typo(s)")
     fits = kind_fits(doc, terms)

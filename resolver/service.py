@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from resolver.backend import Hit, SearchBackend, SearchQuery
 from resolver.gazetteer import LINEAR_KINDS, Gazetteer, Link, Place, TermClass
 from resolver.models import Candidate, HouseNumber, Resolution, Status
-from resolver.normalize import fix_layout, latin_key, script_of
+from resolver.normalize import fix_layout, fold, latin_key, script_of
 from resolver.parse import ParsedQuery, Vocabulary, numbered_names_from, parse_query
 from resolver.rank import Scored, best_per_place, decide, score_hit
 from resolver.sectors import SectorDirectory
@@ -36,6 +36,7 @@ class Reading:
     latin: tuple[str, ...]
     house: HouseNumber | None
     terms: frozenset[TermClass]
+    extra: tuple[str, ...] = ()  # words of the text set aside by the parser (type words, initials)
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,17 @@ class Pick:
 def readings_of(parsed: ParsedQuery) -> list[Reading]:
     """Turn a parse and its alternatives into distinct readings."""
     readings: list[Reading] = []
+    all_words = fold(parsed.original).split()
     for option in (parsed, *parsed.alternatives):
         words = tuple(option.name.split())[:MAX_QUERY_WORDS]
+        set_aside = [w for w in dict.fromkeys(all_words) if w not in words and not w.isdigit()]
+        extra = tuple(dict.fromkeys([*set_aside, *latin_key(" ".join(set_aside)).split()]))
         reading = Reading(
             words,
             tuple(latin_key(option.name).split())[:MAX_QUERY_WORDS],
             option.house,
             frozenset(option.term_classes),
+            extra[:MAX_QUERY_WORDS],
         )
         if words and reading not in readings:
             readings.append(reading)
@@ -86,7 +91,11 @@ def score_all(hits: Sequence[Hit], readings: Sequence[Reading]) -> list[tuple[Sc
     for hit in hits:
         for reading in readings:
             scored = score_hit(
-                hit, cyrillic=[reading.cyrillic], latin=[reading.latin], terms=reading.terms
+                hit,
+                cyrillic=[reading.cyrillic],
+                latin=[reading.latin],
+                terms=reading.terms,
+                extra=reading.extra,
             )
             current = best.get(hit.document.id)
             if current is None or scored.score > current[0].score:
