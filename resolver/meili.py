@@ -103,7 +103,9 @@ class MeiliBackend:
             "attributesToSearchOn": list(fields),
             "attributesToRetrieve": list(RETURNED_FIELDS),
             "showRankingScore": True,
-            "showRankingScoreDetails": True,
+            # One hit per place: a split street's segments would crowd out other places, and
+            # the resolver links segments from the seed by house number anyway.
+            "distinct": "place_id",
         }
 
     def _post_with_retries(self, path: str, body: dict[str, Any]) -> dict[str, Any]:

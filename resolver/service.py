@@ -12,7 +12,7 @@ A pipeline of small steps, pure except the one search call::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from resolver.backend import Hit, SearchBackend, SearchQuery
@@ -20,10 +20,10 @@ from resolver.gazetteer import LINEAR_KINDS, Gazetteer, Link, Place, TermClass
 from resolver.models import Candidate, HouseNumber, Resolution, Status
 from resolver.normalize import fix_layout, fold, latin_key, script_of
 from resolver.parse import ParsedQuery, Vocabulary, numbered_names_from, parse_query
-from resolver.rank import Scored, best_per_place, decide, score_hit
+from resolver.rank import Scored, Verdict, best_per_place, decide, score_hit
 from resolver.sectors import SectorDirectory
 
-SEARCH_LIMIT = 20
+SEARCH_LIMIT = 10
 MAX_QUERY_WORDS = 10
 SEGMENT_MARK = "--"
 
@@ -83,6 +83,19 @@ def queries_for(readings: Sequence[Reading]) -> list[SearchQuery]:
             if query.text and query not in queries:
                 queries.append(query)
     return queries
+
+
+def first_query(reading: Reading, *, script: str) -> SearchQuery:
+    """The one search tried first: the main reading, in the fields of the text's script."""
+    if script == "latin" and reading.latin:
+        return SearchQuery(text=" ".join(reading.latin), fields="latin", limit=SEARCH_LIMIT)
+    return SearchQuery(text=" ".join(reading.cyrillic), fields="cyrillic", limit=SEARCH_LIMIT)
+
+
+def scored_readings(scored: Sequence[tuple[Scored, Reading]]) -> Iterator[tuple[str, Reading]]:
+    """Pair each document id with the reading that scored it best."""
+    for item, reading in scored:
+        yield item.document.id, reading
 
 
 def score_all(hits: Sequence[Hit], readings: Sequence[Reading]) -> list[tuple[Scored, Reading]]:
@@ -161,23 +174,36 @@ class Resolver:
         return self._directory
 
     def resolve(self, text: str) -> Resolution:
-        """Read ``text`` and return the verdict with up to five linked candidates."""
+        """Read ``text`` and return the verdict with up to five linked candidates.
+
+        The likeliest reading is searched first, in the fields of the script the text is in; the
+        other readings (the other script, other parses, a wrong-layout fix) are searched only
+        when that first answer is not a clear win, so a clean query costs one search.
+        """
         readings = self._readings(text)
         if not readings:
             return Resolution(query=text, status=Status.NOT_FOUND)
-        hits = [
-            hit for result in self._backend.search_many(queries_for(readings)) for hit in result
-        ]
-        scored = score_all(hits, readings)
-        reading_of = {item.document.id: reading for item, reading in scored}
+        first = first_query(readings[0], script=script_of(text))
+        hits = self._backend.search_many([first])[0]
+        scored = score_all(hits, readings[:1])
         verdict = decide(best_per_place(item for item, _ in scored))
-        lang = display_language(text)
+        rest = [query for query in queries_for(readings) if query != first]
+        if verdict.status != "resolved" and rest:
+            hits += [hit for result in self._backend.search_many(rest) for hit in result]
+            scored = score_all(hits, readings)
+            verdict = decide(best_per_place(item for item, _ in scored))
+        return self._resolution(text, verdict, dict(scored_readings(scored)), readings)
+
+    def _resolution(
+        self, text: str, verdict: Verdict, reading_of: dict[str, Reading], readings: list[Reading]
+    ) -> Resolution:
+        """Link the verdict's places to sectors and package the answer."""
         if verdict.status == "not_found":
             return Resolution(
                 query=text, status=Status.NOT_FOUND, reading=" ".join(readings[0].cyrillic)
             )
         top_reading = reading_of[verdict.winners[0].document.id]
-        candidates = self._link_all(verdict.winners, top_reading.house, lang)
+        candidates = self._link_all(verdict.winners, top_reading.house, display_language(text))
         status = Status(verdict.status)
         if status is Status.RESOLVED and (len(candidates) != 1 or candidates[0].sector is None):
             status = Status.AMBIGUOUS
