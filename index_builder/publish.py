@@ -11,14 +11,17 @@ index and leaves the live one serving. Queries never see a half-built index.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any, Protocol
 
 from meilisearch.models.task import Task
@@ -346,8 +349,9 @@ def run(args: argparse.Namespace) -> int:
     live = str(args.index or settings.meili_index)
     console = Console(stderr=True)
     try:
-        gazetteer = load_source(args, settings=settings)
-        return run_with_server(args, gazetteer, settings=settings, live=live, console=console)
+        with sigterm_as_interrupt():
+            gazetteer = load_source(args, settings=settings)
+            return run_with_server(args, gazetteer, settings=settings, live=live, console=console)
     except SeedRejectedError as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
@@ -362,6 +366,23 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (``kill``, a stopping container) like Ctrl-C, so the build cleans up."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def load_source(args: argparse.Namespace, *, settings: MeiliSettings) -> Gazetteer:
@@ -407,7 +428,11 @@ def run_with_server(
             return 0
         report = publish_gazetteer(admin, gazetteer, args=args, live=live, console=console)
         print(report.summary())
-        publish_search_key(admin, settings=settings, args=args, live=live)
+        try:
+            publish_search_key(admin, settings=settings, args=args, live=live)
+        except BuildError as exc:
+            print(f"{live} is published, but the search key was not: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -397,3 +400,28 @@ def test_cli_prints_the_search_key_only_when_asked(
     )
     key = ensure_search_key(admin, live=index_uid).key.get_secret_value()
     assert f"export MEILI_SEARCH_KEY={key}" in capsys.readouterr().out
+
+
+def test_build_stopped_with_sigterm_cleans_up_and_keeps_the_live_index(
+    external_server: str, admin: MeiliAdmin, meili_client: meilisearch.Client, index_uid: str
+) -> None:
+    assert main(["build", str(SEED_DIR), "--index", index_uid, "--quiet"]) == 0
+    before = admin.count_documents(index_uid)
+    command = [sys.executable, "-m", "index_builder", "build", "--synthetic", "30000"]
+    process = subprocess.Popen(
+        [*command, "--batch-size", "1000", "--index", index_uid, "--quiet"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not any(n.startswith(f"{index_uid}_build_") for n in index_names(meili_client)):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "still serves its old data" in err
+    assert admin.count_documents(index_uid) == before
+    assert not any(n.startswith(f"{index_uid}_build_") for n in index_names(meili_client))
