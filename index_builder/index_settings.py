@@ -7,10 +7,12 @@ Why each setting is what it is:
   *current* name matches beats one whose *old* name matches, and both beat a shop that merely
   stands on that street. Display names are not searchable: they hold unfolded Tajik letters that
   Meilisearch treats as foreign letters (FIELD_NOTES), and would only add noise.
-- ``rankingRules``: Meilisearch's defaults (words, typo, proximity, attribute, sort, exactness),
-  then ``popularity:desc`` as the last tie-breaker. Text relevance must decide first: a
-  popularity rule any earlier would let a big avenue with a typo beat a small street spelled
-  exactly. ``exactness`` before popularity makes ``айни`` pick the place named exactly that.
+- ``rankingRules``: Meilisearch's defaults with ``exactness`` moved before ``attribute``, then
+  ``popularity:desc`` as the last tie-breaker. The last query word is also matched as a prefix,
+  so ``дониш`` (кӯчаи А. Дониш) otherwise ranks below the seventeen ``донишгоҳи …`` universities,
+  whose prefix match stands earlier in the name, and falls out of the hits the resolver reads.
+  A popularity rule any earlier would let a big avenue with a typo beat a small street spelled
+  exactly.
 - ``typoTolerance``: ``disableOnNumbers`` so house and microdistrict numbers never fuzz (45 is not
   46, 82 мкр. is not 83). One typo from 4 letters (Tajik street names are short: Айни, Сино,
   Вахш; residents write ``Аини`` for ``Айни``), two from 8. Meilisearch charges a typo on the
@@ -67,7 +69,7 @@ DISPLAYED_ATTRIBUTES = [
     "aliases_latin",
     "address",
 ]
-RANKING_RULES = ["words", "typo", "proximity", "attribute", "sort", "exactness", "popularity:desc"]
+RANKING_RULES = ["words", "typo", "proximity", "exactness", "attribute", "sort", "popularity:desc"]
 FILTERABLE_ATTRIBUTES = ["kind", "district", "sector_id", "sector_ids", "place_id"]
 SORTABLE_ATTRIBUTES = ["popularity"]
 TYPO_TOLERANCE = {
