@@ -124,3 +124,23 @@ class SampledResolver:
             candidates=candidates,
             reading=text[:200],
         )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a query returns: the resolver's verdict and the raw search hits behind it."""
+
+    resolution: Resolution
+    hits: tuple[str, ...]
+
+
+def answer(resolver: Resolver, backend: MeiliBackend, name: str) -> Answer:
+    """Resolve ``name`` and search it raw, as one observation."""
+    raw = backend.search_many([SearchQuery(text=name.lower(), limit=20)])
+    return Answer(resolver.resolve(name), tuple(hit.document.id for hit in raw[0]))
+
+
+def seed_names(*, count: int) -> list[str]:
+    """Names of places from the seed, spread over the file."""
+    names = [place.name_ru for place in load_gazetteer(SEED_DIR).places if place.name_ru]
+    return names[:: max(1, len(names) // count)][:count]

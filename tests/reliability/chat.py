@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import Future
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from telegram import Update
+from telegram.ext import Application
+from telegram.request import BaseRequest, RequestData
 
-from bot.app import BotApplication
-from bot.fake_api import ApiCall, FakeBotApi, FakeUser
+from bot.app import BotApplication, add_handlers
+from bot.fake_api import ApiCall, BotApiError, FakeBotApi, FakeUser
+from bot.handlers import SERVICES_KEY, BotServices
 from bot.ports import PlaceResolver
 from resolver.models import Resolution
 from tests.reliability.proxy import InFlight
@@ -108,14 +113,74 @@ class LoopThread:
         self.loop.close()
 
 
-class BotSession:
-    """The real application against the fake Bot API server, alive across many examples."""
+class InProcessRequest(BaseRequest):
+    """Python-telegram-bot's HTTP seam answered in-process by a :class:`FakeBotApi`.
 
-    def __init__(self, services: Any, **build_options: Any) -> None:
+    The fake server's logic (message store, edits, refusals) without its HTTP round trip, which
+    would dominate the time of thousands of fuzzed updates.
+    """
+
+    def __init__(self, api: FakeBotApi) -> None:
+        self.api = api
+
+    @property
+    def read_timeout(self) -> float:
+        """Answers come at once."""
+        return 5.0
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def do_request(  # noqa: PLR0917  (the signature of BaseRequest)
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        """Answer ``<root>/bot<token>/<method>`` as the fake server would."""
+        token, api_method = url.rsplit("/", 2)[-2:]
+        params = json.loads(json.dumps(request_data.parameters)) if request_data else {}
+        try:
+            result = await self.api.call(token.removeprefix("bot"), api_method, params)
+        except BotApiError as exc:
+            body = {"ok": False, "error_code": exc.code, "description": exc.description}
+            return exc.code, json.dumps(body).encode()
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+
+@asynccontextmanager
+async def in_process_bot(services: BotServices) -> AsyncIterator[tuple[FakeBotApi, Any]]:
+    """The bot's real handlers and error handler, talking to the fake Bot API in-process."""
+    api = FakeBotApi()
+    builder = Application.builder().token(api.token).request(InProcessRequest(api))
+    application = builder.get_updates_request(InProcessRequest(api)).updater(None).build()
+    application.bot_data[SERVICES_KEY] = services
+    add_handlers(application)
+    async with application:
+        yield api, application
+
+
+class BotSession:
+    """The real application against the fake Bot API, alive across many examples.
+
+    ``in_process=True`` skips the HTTP hop (see :class:`InProcessRequest`); otherwise the bot
+    runs exactly as ``python -m bot chat`` does, long polling the fake server over HTTP.
+    """
+
+    def __init__(self, services: Any, *, in_process: bool = False, **build_options: Any) -> None:
         from bot.offline import offline_bot
 
         self.thread = LoopThread()
-        self._context = offline_bot(services, **build_options)
+        self._context = (
+            in_process_bot(services) if in_process else offline_bot(services, **build_options)
+        )
         self.api, self.application = self.thread.run(self._context.__aenter__())
 
     def text(self, user: FakeUser, text: str) -> list[ApiCall]:

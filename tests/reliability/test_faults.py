@@ -16,33 +16,28 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
 from bot.fake_api import FakeUser
 from bot.i18n import load_catalogue
 from bot.offline import offline_bot
-from index_builder.admin import BuildError, MeiliAdmin, RetryPolicy
-from resolver.backend import SearchQuery
 from resolver.connection import Endpoint
 from resolver.errors import MeiliUnavailable
 from resolver.meili import MeiliBackend
 from resolver.models import Resolution
-from resolver.seed import load_gazetteer
 from resolver.service import Resolver
 from tests.reliability.building import (
     DICTIONARY_SCRIPTS,
-    SEED_DIR,
     admin_for,
+    answer,
     make_resolver,
     publish_seed,
-    publish_seed_with,
     real_services,
+    seed_names,
 )
 from tests.reliability.chat import CountingResolver, ask, timed_ask
 from tests.reliability.killable import ContainerMeili, ProcessMeili
@@ -183,26 +178,6 @@ async def test_slow_meilisearch_gives_bounded_replies_and_requests_do_not_pile_u
 # --- a reindex under query load ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Answer:
-    """What a query returns: the resolver's verdict and the raw search hits behind it."""
-
-    resolution: Resolution
-    hits: tuple[str, ...]
-
-
-def answer(resolver: Resolver, backend: MeiliBackend, name: str) -> Answer:
-    """Resolve ``name`` and search it raw, as one observation."""
-    raw = backend.search_many([SearchQuery(text=name.lower(), limit=20)])
-    return Answer(resolver.resolve(name), tuple(hit.document.id for hit in raw[0]))
-
-
-def seed_names(*, count: int) -> list[str]:
-    """Names of places from the seed, spread over the file."""
-    names = [place.name_ru for place in load_gazetteer(SEED_DIR).places if place.name_ru]
-    return names[:: max(1, len(names) // count)][:count]
-
-
 class QueryLoad:
     """Threads that query known names in a loop and count answers that differ from a baseline.
 
@@ -277,54 +252,3 @@ def test_reindex_under_concurrent_queries_fails_no_query(
     figures["reindex: queries during rebuilds"] = load.counts["queries"]
     figures["reindex: failed or changed answers"] = len(load.failures)
     figures["reindex: seconds"] = round(seconds, 1)
-
-
-# --- a build that dies halfway -----------------------------------------------------------
-
-
-def live_snapshot(endpoint: Endpoint, live: str) -> list[dict[str, Any]]:
-    """Every document of the live index, as Meilisearch returns them, sorted by id."""
-    assert endpoint.api_key is not None
-    response = httpx.get(
-        f"{endpoint.url}/indexes/{live}/documents",
-        params={"limit": 100_000},
-        headers={"Authorization": f"Bearer {endpoint.api_key.get_secret_value()}"},
-    )
-    response.raise_for_status()
-    return sorted(response.json()["results"], key=lambda document: str(document["id"]))
-
-
-def build_indexes(admin: MeiliAdmin, live: str) -> list[str]:
-    """Temporary build indexes of ``live`` that still exist."""
-    raw = admin.call("list indexes", lambda: admin._client.get_raw_indexes({"limit": 1000}))
-    return [i["uid"] for i in raw["results"] if i["uid"].startswith(f"{live}_build_")]
-
-
-def test_build_cut_off_during_upload_leaves_live_index_serving_previous_data(
-    meili: Endpoint, live_index: tuple[str, SecretStr]
-) -> None:
-    live, key = live_index
-    admin = admin_for(meili)
-    before = live_snapshot(meili, live)
-    resolver, backend = make_resolver(meili.url, key, live=live)
-    answers_before = [answer(resolver, backend, name) for name in seed_names(count=5)]
-    proxy = SlowProxy(meili.url).start()
-    proxy.cut_prefixes = tuple(
-        f"{verb} /indexes/{live}_build_".encode() for verb in ("POST", "PUT")
-    )
-    quick = RetryPolicy(attempts=3, seconds=5, first_wait_s=0.05, max_wait_s=0.2)
-    assert meili.api_key is not None
-    cut = MeiliAdmin(proxy.url, api_key=meili.api_key.get_secret_value(), retry=quick)
-    try:
-        with pytest.raises(BuildError):
-            publish_seed_with(cut, live=live)
-    finally:
-        proxy.stop()
-    assert proxy.cut > 0, "the upload was never cut off: the test proved nothing"
-    assert live_snapshot(meili, live) == before
-    assert build_indexes(admin, live) == []
-    try:
-        answers_after = [answer(resolver, backend, name) for name in seed_names(count=5)]
-    finally:
-        backend.close()
-    assert answers_after == answers_before

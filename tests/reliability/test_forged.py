@@ -79,7 +79,7 @@ def bot(
     services = real_services(
         resolver, data_dir=tmp_path_factory.mktemp("forged"), per_minute=1_000_000
     )
-    session = BotSession(services, max_sends_per_second=0)
+    session = BotSession(services, in_process=True)
     session.text(USER, "Рудаки 45")
     yield session
     session.close()

@@ -37,8 +37,8 @@ pytestmark = pytest.mark.integration
 SCALE = float(os.environ.get("NOZIRI_FUZZ_SCALE", "1"))
 # The resolver costs ~40 ms a hostile query (Meilisearch and scoring); the bot's handler runs
 # over :class:`SampledResolver` (real candidates, no search) at a few ms an update.
-RESOLVER_EXAMPLES = max(1, int(2_500 * SCALE))
-BOT_EXAMPLES = max(1, int(7_500 * SCALE))
+RESOLVER_EXAMPLES = max(1, int(1_500 * SCALE))
+BOT_EXAMPLES = max(1, int(8_500 * SCALE))
 FUZZ = settings(
     deadline=None,
     derandomize=True,
@@ -124,8 +124,7 @@ def fuzz_bot(
         fuzz_resolver, data_dir=tmp_path_factory.mktemp("fuzz-bot"), per_minute=1_000_000
     )
     services.resolver = SampledResolver.over(fuzz_resolver)
-    # Telegram's own send-rate limit (AIORateLimiter) would make this a test of waiting.
-    session = BotSession(services, max_sends_per_second=0)
+    session = BotSession(services, in_process=True)
     yield session
     session.close()
 
