@@ -95,6 +95,19 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, MeilisearchApiError) and error.status_code >= 500
 
 
+REFUSAL_HINTS = {
+    "missing_authorization_header": "the server has a master key: set MEILI_MASTER_KEY",
+    "invalid_api_key": "MEILI_MASTER_KEY is not this server's master (or an admin) key",
+    "missing_master_key": "start Meilisearch with a master key (--master-key) to manage keys",
+}
+
+
+def refusal_hint(code: str | None) -> str:
+    """Return ``"; <what to do>"`` for refusals a user can fix, else nothing."""
+    hint = REFUSAL_HINTS.get(code or "")
+    return f"; {hint}" if hint else ""
+
+
 def describe(error: BaseException) -> str:
     """Describe a client error without echoing headers or keys."""
     if isinstance(error, MeilisearchApiError):
@@ -132,7 +145,8 @@ class MeiliAdmin:
             if exc.status_code >= 500:
                 raise MeiliUnreachableError(f"{what}: Meilisearch failed: {describe(exc)}") from exc
             raise MeiliRefusedError(
-                f"{what}: Meilisearch refused: {describe(exc)}", code=exc.code
+                f"{what}: Meilisearch refused: {describe(exc)}{refusal_hint(exc.code)}",
+                code=exc.code,
             ) from exc
         except (MeilisearchCommunicationError, MeilisearchTimeoutError) as exc:
             raise MeiliUnreachableError(

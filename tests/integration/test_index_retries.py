@@ -173,3 +173,14 @@ def test_an_unreachable_server_fails_within_the_time_bound() -> None:
     admin = MeiliAdmin("http://127.0.0.1:9", api_key="k", retry=FAST)
     with pytest.raises(MeiliUnreachableError, match="check that it runs"):
         admin.count_documents("places")
+
+
+def test_a_wrong_master_key_says_which_setting_to_fix(
+    stub: Callable[[Script], StubServer],
+) -> None:
+    server = stub(
+        lambda handler: handler.reply(403, {"message": "invalid", "code": "invalid_api_key"})
+    )
+    admin = MeiliAdmin(server.url, api_key="wrong", retry=FAST)
+    with pytest.raises(MeiliRefusedError, match="MEILI_MASTER_KEY"):
+        admin.count_documents("places")
