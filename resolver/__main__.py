@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from rich.console import Console
-from rich.table import Table
 
 from resolver.bootstrap import open_resolver
 from resolver.errors import NoziriError
@@ -42,32 +41,38 @@ def resolution_json(resolution: Resolution) -> dict[str, Any]:
     }
 
 
+def describe_candidate(candidate: Candidate) -> list[str]:
+    """Two readable lines for one candidate: the place, then its sector and inspector."""
+    houses = ""
+    if candidate.house_start:
+        parity = "" if candidate.house_parity in (None, "all") else f" {candidate.house_parity}"
+        houses = f", houses {candidate.house_start}–{candidate.house_end or '…'}{parity}"
+    where = ", ".join(candidate.district) or "district not given"
+    lines = [f"{candidate.name}{houses}  [{candidate.place_id}, {candidate.kind}, {where}]"]
+    officer = candidate.officer
+    if candidate.sector and officer:
+        lines.append(
+            f"    sector {candidate.sector.id}: {officer.name_ru} / {officer.name_tg} "
+            f"({officer.rank.replace('_', ' ')}, fictional), {officer.phone}, "
+            f"office {candidate.sector.office_address_ru}, hours {officer.reception_hours}"
+        )
+    else:
+        lines.append("    split between sectors: add the house number")
+    return lines
+
+
 def print_resolution(resolution: Resolution, console: Console) -> None:
     """Show a resolution as a person would want to read it."""
     house = f", house {resolution.house.label()}" if resolution.house else ""
-    console.print(f"[bold]{resolution.status.value}[/bold] — read as “{resolution.reading}”{house}")
+    console.print(f"[bold]{resolution.status.value}[/bold] (read as “{resolution.reading}”{house})")
     if resolution.status is Status.NOT_FOUND:
-        console.print(
-            "No Dushanbe place matches. Try the street or building name, e.g. “Рудаки 45”."
-        )
+        console.print("No Dushanbe place matches. Try a street or building name, e.g. “Рудаки 45”.")
         return
-    table = Table("place", "kind", "sector", "inspector (fictional)", "phone", "score")
-    for candidate in resolution.candidates:
-        officer = candidate.officer
-        houses = (
-            f" ({candidate.house_start}–{candidate.house_end or '…'} {candidate.house_parity})"
-            if candidate.house_start
-            else ""
-        )
-        table.add_row(
-            f"{candidate.name}{houses} [{candidate.place_id}]",
-            candidate.kind,
-            candidate.sector.id if candidate.sector else "?",
-            officer.name_ru if officer else "send the house number",
-            officer.phone if officer else "",
-            f"{candidate.score:.2f}",
-        )
-    console.print(table)
+    for number, candidate in enumerate(resolution.candidates, 1):
+        prefix = "" if resolution.status is Status.RESOLVED else f"{number}. "
+        for line in describe_candidate(candidate):
+            console.print(prefix + line, markup=False, highlight=False, soft_wrap=True)
+            prefix = " " * len(prefix)
 
 
 def run_batch(resolver: Resolver, lines: Iterable[str], out: TextIO) -> int:

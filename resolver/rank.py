@@ -143,7 +143,7 @@ def match_name(query: Sequence[str], name: str, extra: Sequence[str] = ()) -> Na
     words such as "маркази савдои") count towards covering the name, not towards the query.
     """
     name_words = [word for word in name.split() if len(word) > 1 or word.isdigit()]
-    if not query or not name_words:
+    if not name_words or all(len(word) == 1 for word in query):  # initials alone name nothing
         return NameMatch(0.0, 0.0, 0)
     matched, used, edits = match_words(query, name_words)
     if extra and used < len(name_words):

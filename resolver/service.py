@@ -37,6 +37,9 @@ class Reading:
     house: HouseNumber | None
     terms: frozenset[TermClass]
     extra: tuple[str, ...] = ()  # words of the text set aside by the parser (type words, initials)
+    # A fallback reading of text the parser took for filler alone ("Душанбе"): it may offer
+    # places named so, but never settles on one.
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,13 @@ class Pick:
         return Pick(self.score - by, self.reasons, self.lang)
 
 
-def readings_of(parsed: ParsedQuery) -> list[Reading]:
+def names_only_home(words: Sequence[str], vocabulary: Vocabulary) -> bool:
+    """Tell whether ``words`` are just the home city or country ("Душанбе", "г. Душанбе")."""
+    found = vocabulary.match(words, 0) if words else None
+    return found is not None and found.home_name and found.size == len(words)
+
+
+def readings_of(parsed: ParsedQuery, vocabulary: Vocabulary) -> list[Reading]:
     """Turn a parse and its alternatives into distinct readings."""
     readings: list[Reading] = []
     all_words = fold(parsed.original).split()
@@ -66,6 +75,9 @@ def readings_of(parsed: ParsedQuery) -> list[Reading]:
             option.house,
             frozenset(option.term_classes),
             extra[:MAX_QUERY_WORDS],
+            fallback=not parsed.name
+            or parsed.name.replace(" ", "").isdigit()  # "12": a number alone names nothing
+            or names_only_home(parsed.name.split(), vocabulary),
         )
         if words and reading not in readings:
             readings.append(reading)
@@ -205,7 +217,8 @@ class Resolver:
         top_reading = reading_of[verdict.winners[0].document.id]
         candidates = self._link_all(verdict.winners, top_reading.house, display_language(text))
         status = Status(verdict.status)
-        if status is Status.RESOLVED and (len(candidates) != 1 or candidates[0].sector is None):
+        unsettled = len(candidates) != 1 or candidates[0].sector is None or top_reading.fallback
+        if status is Status.RESOLVED and unsettled:
             status = Status.AMBIGUOUS
         return Resolution(
             query=text,
@@ -236,11 +249,13 @@ class Resolver:
         return Resolution(query=choice_id, status=status, house=house, candidates=tuple(candidates))
 
     def _readings(self, text: str) -> list[Reading]:
-        readings = readings_of(parse_query(text, self._vocabulary))
+        readings = readings_of(parse_query(text, self._vocabulary), self._vocabulary)
         fixed = fix_layout(text)
         if fixed:
             readings += [
-                r for r in readings_of(parse_query(fixed, self._vocabulary)) if r not in readings
+                r
+                for r in readings_of(parse_query(fixed, self._vocabulary), self._vocabulary)
+                if r not in readings
             ]
         return readings
 

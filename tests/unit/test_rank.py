@@ -66,7 +66,8 @@ def test_edit_distance_counts_transpositions_as_one(a: str, b: str, distance: in
     [
         ("45", "46", None),
         ("айни", "айни", 0),
-        ("айне", "айни", 1), ("вах", "вух", None),
+        ("айне", "айни", 1),
+        ("вах", "вух", None),
         ("рудаке", "рудаки", 1),
         ("исмоилии", "исмоили", 1),
         ("и", "исмоили", 0),
@@ -138,3 +139,7 @@ def test_text_matching_nothing_well_is_not_found() -> None:
 
 def test_nothing_at_all_is_not_found() -> None:
     assert decide([]).status == "not_found"
+
+
+def test_initials_alone_match_no_name() -> None:
+    assert match_name(["а"], "ахмади дониш").query_coverage == 0.0
