@@ -447,12 +447,10 @@ def qwerty_word_to_russian(word: str) -> str | None:
 
 
 def _qwerty_word_in_wrong_layout_text(word: str) -> str:
-    """Once a text is known to be mistyped, short words (``nw`` -> тц) and likely ones convert."""
+    """Once a text is known to be mistyped, its other Latin words are too (``nw`` -> тц,
+    ``nuve`` -> тгму): people do not switch layouts in the middle of a short query."""
     core = word.rstrip(",.")
-    letters = sum(char.isalpha() for char in core)
-    if letters and (letters < MIN_LAYOUT_WORD_LETTERS or layout_likelihood_gain(core) > 0):
-        return _read_trailing_punctuation(word, core)
-    return word
+    return _read_trailing_punctuation(word, core) if core else word
 
 
 def russian_word_to_tajik(word: str) -> str | None:

@@ -50,6 +50,7 @@ NUMBER_BOUND_KEYS = frozenset(
 NUMBERED_NAME_CLASSES = frozenset({TermClass.MICRODISTRICT, TermClass.MAHALLA, TermClass.PASSAGE})
 # Classes whose names carry house numbers: "кӯчаи Пушкин №2" is house 2, "больница №1" is not.
 STREET_CLASSES = frozenset({TermClass.STREET, TermClass.AVENUE, TermClass.SQUARE})
+MAHALLA_CLASSES = frozenset({TermClass.MICRODISTRICT, TermClass.MAHALLA})
 # Classes that announce the number after them.
 UNIT_CLASSES = {TermClass.HOUSE: "house", TermClass.FLAT: "flat", TermClass.BLOCK: "block"}
 BLOCK_LETTERS = frozenset({"к", "k"})  # "д. 45 к. 2": корпус after a house number
@@ -331,12 +332,29 @@ def _is_initial(found: TermMatch, words: Sequence[str], i: int, vocabulary: Voca
 
 
 _MICRODISTRICT_STEM = re.compile(r"^(?:микр|мкр|mikr|mkr)[^\W\d_]{0,9}$")
+_MICRODISTRICT_WORDS = ("микрорайон", "mikrorayon", "mikroraion")
+MAX_MICRODISTRICT_TYPOS = 3  # no gazetteer word starting with м is this close to микрорайон
+
+
+def _edit_distance(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
+    return row[-1]
 
 
 def _match_microdistrict_stem(word: str) -> TermMatch | None:
-    """``микрроайн``, ``мкрооайон``: any word on the микр-/мкр- stem is the microdistrict word."""
-    found = _MICRODISTRICT_STEM.match(word)
-    return TermMatch(TermClass.MICRODISTRICT, 1) if found else None
+    """``микрроайн``, ``мкирорацон``: the most mistyped word of all (a dozen letters typed fast)
+    is recognised on its микр-/мкр- stem or within three typos of микрорайон."""
+    if _MICRODISTRICT_STEM.match(word) or (
+        word[:1] in {"м", "m"}
+        and len(_MICRODISTRICT_WORDS[0]) - 3 <= len(word) <= len(_MICRODISTRICT_WORDS[0]) + 3
+        and min(_edit_distance(word, w) for w in _MICRODISTRICT_WORDS) <= MAX_MICRODISTRICT_TYPOS
+    ):
+        return TermMatch(TermClass.MICRODISTRICT, 1)
+    return None
 
 
 def split_glued_units(tokens: list[Token]) -> list[Token]:
@@ -515,9 +533,19 @@ def _reads_as_name_number(tokens: list[Token], index: int, vocabulary: Vocabular
         return False
     if len(token.text) > MAX_NAME_NUMBER_DIGITS:
         return False
-    numbered_term = any(_term_class(t) in NUMBERED_NAME_CLASSES for t in tokens)
     pair = f"{before.text} {token.text}"
-    return token.glued or pair in vocabulary.numbered_names or numbered_term
+    return token.glued or pair in vocabulary.numbered_names or _has_unbound_mahalla_word(tokens)
+
+
+def _has_unbound_mahalla_word(tokens: list[Token]) -> bool:
+    """``маҳаллаи Испечак 2``: a mahalla/microdistrict word whose own number is not written next
+    to it names a place that a short number may belong to."""
+    for i, token in enumerate(tokens):
+        if _term_class(token) in MAHALLA_CLASSES:
+            neighbours = (_neighbour(tokens, i, -1), _neighbour(tokens, i, 1))
+            if not any(n is not None and "name-number" in n.notes for n in neighbours):
+                return True
+    return False
 
 
 def choose_bare_house(tokens: list[Token], vocabulary: Vocabulary) -> list[int]:

@@ -369,6 +369,7 @@ def test_tells_the_script_a_text_is_written_in(text: str, script: str) -> None:
         ("gkjoflm 800-ktnbz vjcrds", "площадь 800-летия москвы"),
         ("nw ,fhfrfn", "тц баракат"),  # one sure word puts the text in mistyped mode: nw -> тц
         ("fr-rehufy", "ак-курган"),
+        ("nuve bv/ f,efkb b,y cbyj", "тгму им/ абуали ибн сино"),
     ],
 )
 def test_reads_russian_typed_on_an_english_layout(typed: str, meant: str) -> None:

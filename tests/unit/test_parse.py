@@ -76,6 +76,11 @@ def house(
         ("54/9 Shotimur", "shotimur", house(54, building="9")),
         ("кучаи Бустон-3 127, кв. 60", "бустон 3", house(127, flat="60")),
         ("54 Чиноро-2", "чиноро 2", house(54)),
+        (
+            "кӯчаи Мирзо Турсунзода, гузаргоҳи якум 57, кв. 36",
+            "мирзо турсунзода якум",
+            house(57, flat="36"),
+        ),
         ("улица 8 марта 12", "8 марта", house(12)),
         ("19 Р. Амакиев", "амакиев", house(19)),  # an initial is not a house letter
     ],
@@ -115,6 +120,8 @@ def test_reads_the_house_number_in_every_form_people_write(
         ("101", "101"),  # a number alone names a microdistrict
         ("81 микорайон", "81"),  # a misspelt microdistrict word still binds its number
         ("88 микрроайн", "88"),
+        ("65 микоррйаон", "65"),
+        ("91 мкирорацон", "91"),
     ],
 )
 def test_keeps_numbers_that_are_part_of_a_name(text: str, name: str) -> None:
