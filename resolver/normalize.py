@@ -20,7 +20,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from resolver.layout_bigrams import CYRILLIC_PAIR_COUNTS, LATIN_PAIR_COUNTS
@@ -30,7 +32,6 @@ Script = Literal["cyrillic", "latin", "mixed", "none"]
 
 _CYRILLIC_LETTER = re.compile(r"[\u0400-\u052f]")
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
-_WORD = re.compile(r"[^\W_]+")
 _COMBINING_MARK = re.compile(
     r"[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
 )
@@ -360,9 +361,9 @@ def script_of(text: str) -> Script:
 
 # --- wrong keyboard layout (§1.3, §4) -----------------------------------------------------------
 
-_QWERTY = "qwertyuiop[]asdfghjkl;'zxcvbnm,.`QWERTYUIOP{}ASDFGHJKL:\"ZXCVBNM<>~"
-_JCUKEN = "йцукенгшщзхъфывапролджэячсмитьбюёЙЦУКЕНГШЩЗХЪФЫВАПРОЛДЖЭЯЧСМИТЬБЮЁ"
-_QWERTY_TO_JCUKEN = str.maketrans(_QWERTY, _JCUKEN)
+QWERTY_KEYS = "qwertyuiop[]asdfghjkl;'zxcvbnm,.`QWERTYUIOP{}ASDFGHJKL:\"ZXCVBNM<>~"
+JCUKEN_KEYS = "йцукенгшщзхъфывапролджэячсмитьбюёЙЦУКЕНГШЩЗХЪФЫВАПРОЛДЖЭЯЧСМИТЬБЮЁ"
+_QWERTY_TO_JCUKEN = str.maketrans(QWERTY_KEYS, JCUKEN_KEYS)
 # Russian keys that the Tajik layout re-assigns (ц щ ы ь - = for қ ҳ ҷ ӣ ғ ӯ).
 _RUSSIAN_TO_TAJIK = str.maketrans("цщыь-=ЦЩЫЬ", "қҳҷӣғӯҚҲҶӢ")
 
@@ -379,17 +380,37 @@ _TAJIK_LAYOUT_MARKER = re.compile(
     r"|[щЩ](?=[бвгджзклмнпрстфхцчшщ]|$)"
 )
 # How much likelier (mean log-probability per letter pair) the ЙЦУКЕН reading of a Latin word
-# must be as a Cyrillic place-name word than the word itself as a Latin one. Chosen on half of
-# the gazetteer, tested on the other half: 0 of 145 Latin name words converted, 95% of the
-# Cyrillic words typed on QWERTY recovered (scripts/make_layout_bigrams.py has the data).
+# must be as a Cyrillic place-name word than the word itself as a Latin one. Trained on half of
+# the gazetteer, tested on the other half (scripts/make_layout_bigrams.py --evaluate): no Latin
+# name word converted, 95% of the Cyrillic words typed on QWERTY recovered.
 MIN_LAYOUT_LIKELIHOOD_GAIN = 1.0
 MIN_LAYOUT_WORD_LETTERS = 3
 MAX_ACRONYM_LETTERS = 5
 _PAIR_SMOOTHING = 0.5
-_CYRILLIC_PAIR_SPACE = 40 * 40
-_LATIN_PAIR_SPACE = 30 * 30
-_CYRILLIC_PAIR_TOTAL = sum(CYRILLIC_PAIR_COUNTS.values())
-_LATIN_PAIR_TOTAL = sum(LATIN_PAIR_COUNTS.values())
+
+
+@dataclass(frozen=True)
+class PairModel:
+    """Letter-pair counts of one script's place-name words, as a smoothed probability model."""
+
+    counts: Mapping[str, int]
+    pair_space: int  # how many pairs the alphabet allows, for add-half smoothing
+
+    @cached_property
+    def _denominator(self) -> float:
+        return sum(self.counts.values()) + _PAIR_SMOOTHING * self.pair_space
+
+    def mean_log_probability(self, word: str) -> float:
+        """The mean log-probability of the word's letter pairs."""
+        pairs = edge_bigrams(word)
+        logs = (
+            math.log((self.counts.get(p, 0) + _PAIR_SMOOTHING) / self._denominator) for p in pairs
+        )
+        return sum(logs) / len(pairs)
+
+
+CYRILLIC_PAIRS = PairModel(CYRILLIC_PAIR_COUNTS, 40 * 40)
+LATIN_PAIRS = PairModel(LATIN_PAIR_COUNTS, 30 * 30)
 
 
 def edge_bigrams(word: str) -> list[str]:
@@ -398,22 +419,12 @@ def edge_bigrams(word: str) -> list[str]:
     return [marked[i : i + 2] for i in range(len(marked) - 1)]
 
 
-def _mean_log_probability(word: str, counts: dict[str, int], total: int, space: int) -> float:
-    pairs = edge_bigrams(word)
-    denominator = total + _PAIR_SMOOTHING * space
-    return sum(math.log((counts.get(p, 0) + _PAIR_SMOOTHING) / denominator) for p in pairs) / len(
-        pairs
-    )
-
-
-def layout_likelihood_gain(word: str) -> float:
+def layout_likelihood_gain(
+    word: str, *, cyrillic: PairModel = CYRILLIC_PAIRS, latin: PairModel = LATIN_PAIRS
+) -> float:
     """How much more a Latin word looks like its ЙЦУКЕН reading than like a Latin name word."""
     converted = word.translate(_QWERTY_TO_JCUKEN)
-    as_cyrillic = _mean_log_probability(
-        converted, CYRILLIC_PAIR_COUNTS, _CYRILLIC_PAIR_TOTAL, _CYRILLIC_PAIR_SPACE
-    )
-    as_latin = _mean_log_probability(word, LATIN_PAIR_COUNTS, _LATIN_PAIR_TOTAL, _LATIN_PAIR_SPACE)
-    return as_cyrillic - as_latin
+    return cyrillic.mean_log_probability(converted) - latin.mean_log_probability(word)
 
 
 def _is_acronym(word: str) -> bool:
