@@ -241,7 +241,7 @@ def fold(text: str) -> str:
     Idempotent: ``fold(fold(x)) == fold(x)``.
 
     Example:
-        >>> fold("Хиёбони  РӮДАКӢ, 45\\1")
+        >>> fold("Хиёбони  РӮДАКӢ, 45 / 1")
         'хиебони рудаки 45/1'
     """
     for step in FOLD_STEPS:

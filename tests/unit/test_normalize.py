@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 import re
 import timeit
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from resolver import normalize, parse
 from resolver.normalize import (
     FOLD_STEPS,
     fix_layout,
@@ -453,3 +456,8 @@ def test_fold_a_short_query_in_under_50_microseconds() -> None:
     runs = 500
     best = min(timeit.repeat(lambda: fold("кӯчаи Айнӣ 45"), number=runs, repeat=7)) / runs
     assert best < 50e-6  # measured ~10-15 µs; the margin absorbs a busy CI machine
+
+
+@pytest.mark.parametrize("module", [normalize, parse])
+def test_docstring_examples_hold(module: ModuleType) -> None:
+    assert doctest.testmod(module).failed == 0
