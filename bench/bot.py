@@ -298,17 +298,18 @@ async def bench_one(
             memory = memory_mb(process.pid)
     finally:
         await api.stop()
-    row = {
+    paced_figures = {"offered_rate": plan.rate, **run_figures(api, paced, failures)}
+    burst_figures = run_figures(api, burst, failures)
+    console.print(
+        f"{kind}: paced {paced_figures['updates_per_second']}/s, burst "
+        f"{burst_figures['updates_per_second']}/s, RSS {memory['peak_rss_mb']} MiB"
+    )
+    return {
         "resolver": kind,
-        "paced": {"offered_rate": plan.rate, **run_figures(api, paced, failures)},
-        "burst": run_figures(api, burst, failures),
+        "paced": paced_figures,
+        "burst": burst_figures,
         "bot_peak_rss_mb": memory["peak_rss_mb"],
     }
-    console.print(
-        f"{kind}: paced {row['paced']['updates_per_second']}/s, burst "
-        f"{row['burst']['updates_per_second']}/s, RSS {memory['peak_rss_mb']} MiB"
-    )
-    return row
 
 
 async def bench_all(
@@ -330,7 +331,7 @@ async def bench_all(
 def judge(row: dict[str, Any]) -> bool:
     """Whether a paced run met both targets with every update answered."""
     paced = row["paced"]
-    return (
+    return bool(
         paced["updates_per_second"] >= TARGET_PER_SECOND * 0.97
         and paced["latency"]["p95_ms"] < TARGET_P95_MS
         and paced["unanswered"] == 0
