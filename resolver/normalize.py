@@ -161,6 +161,8 @@ def unify_word_script(word: str) -> str:
 
 def replace_digit_homoglyphs(text: str) -> str:
     """Read 3, 0 and 6 inside Cyrillic letters as з, о and б (``Ру6аки``, ``3арафшон``)."""
+    if "3" not in text and "0" not in text and "6" not in text:
+        return text
     return _DIGIT_IN_CYRILLIC.sub(lambda m: m.group().translate(_DIGIT_TO_CYRILLIC), text)
 
 
@@ -184,6 +186,7 @@ def strip_combining_marks(text: str) -> str:
 
 # --- punctuation, house numbers, spaces ---------------------------------------------------------
 
+_APOSTROPHE = re.compile(r"['’ʼʻ`‘´]")
 _APOSTROPHE_IN_WORD = re.compile(r"(?<=[^\W\d_])['’ʼʻ`‘´](?=[^\W\d_])")
 _SLASH_BETWEEN_DIGITS = re.compile(r"(?:(?<=\d)|(?<=\d[^\W\d_]))\s*[\\/|]\s*(?=\d)")
 _ORDINAL_SUFFIX = re.compile(
@@ -191,14 +194,14 @@ _ORDINAL_SUFFIX = re.compile(
     r"|th|st|nd|rd|ogo|aya|oye|oe|oy|iy|yy|ya|y|ye)(?![^\W_])"
 )
 _NOT_WORD = re.compile(r"[^\w/]+|_+|(?<!\d)(?<!\d[^\W\d_])/|/(?!\d)")
-_LETTERS_THEN_DIGITS = re.compile(r"(?<=[^\W\d_]{2})(?=\d)")
-_DIGITS_THEN_LETTERS = re.compile(r"(?<=\d)(?=[^\W\d_]{2})")
+_LETTER_DIGIT_BOUNDARY = re.compile(r"(?<=[^\W\d_]{2})(?=\d)|(?<=\d)(?=[^\W\d_]{2})")
+_DIGIT = re.compile(r"\d")
 _SPACES = re.compile(r"\s+")
 
 
 def join_apostrophes(text: str) -> str:
     """Drop apostrophes inside a word (G'afurov, Sa'di, Ne'mat), as ъ is dropped in Cyrillic."""
-    return _APOSTROPHE_IN_WORD.sub("", text)
+    return _APOSTROPHE_IN_WORD.sub("", text) if _APOSTROPHE.search(text) else text
 
 
 def fold_punctuation(text: str) -> str:
@@ -208,11 +211,12 @@ def fold_punctuation(text: str) -> str:
     suffix; ``Испечак-2`` and ``Испечак2`` become ``испечак 2`` and ``46мкр`` ``46 мкр``, while a
     single house letter stays attached (``45а``).
     """
+    if not _DIGIT.search(text):  # most names: only punctuation to clear
+        return _NOT_WORD.sub(" ", text)
     text = _SLASH_BETWEEN_DIGITS.sub("/", text)
     text = _ORDINAL_SUFFIX.sub("", text)
     text = _NOT_WORD.sub(" ", text)
-    text = _LETTERS_THEN_DIGITS.sub(" ", text)
-    return _DIGITS_THEN_LETTERS.sub(" ", text)
+    return _LETTER_DIGIT_BOUNDARY.sub(" ", text)
 
 
 def collapse_spaces(text: str) -> str:
@@ -321,8 +325,7 @@ def collapse_latin_variants(text: str) -> str:
 
 def split_letters_from_digits(text: str) -> str:
     """Split ``0ae`` -> ``0 ae`` and ``ae45`` -> ``ae 45`` as :func:`fold` does."""
-    text = _LETTERS_THEN_DIGITS.sub(" ", text)
-    return _DIGITS_THEN_LETTERS.sub(" ", text)
+    return _LETTER_DIGIT_BOUNDARY.sub(" ", text) if _DIGIT.search(text) else text
 
 
 def latin_key(text: str) -> str:
