@@ -486,7 +486,7 @@ def fix_layout(text: str) -> str | None:
     Russian layout (``к=чаи Дещоть`` -> ``кӯчаи Деҳотӣ``). One clearly mistyped word puts the
     whole text in that mode, so its other words convert too (``nw ,fhfrfn`` -> ``тц баракат``).
     """
-    tajik = any(_TAJIK_LAYOUT_MARKER.search(w) for w in _CYRILLIC_RUN.findall(text))
+    tajik = any(russian_word_to_tajik(w) for w in _CYRILLIC_RUN.findall(text))
     qwerty = any(qwerty_word_to_russian(w) for w in _QWERTY_WORD.findall(text))
     if not (tajik or qwerty):
         return None
