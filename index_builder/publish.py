@@ -1,10 +1,11 @@
 """``python -m index_builder build``: build the search index in a fresh index, then swap it in.
 
-Pipeline: load and validate the seed (or generate a synthetic city) -> build documents -> create
-``<live>_build_<timestamp>`` -> apply the settings -> send the documents in batches (all sent,
-then waited for; every task's final status checked) -> check the document count -> swap with the
-live index atomically (Meilisearch ``/swap-indexes``) -> delete the previous data. Until the swap
-the live index serves the old data untouched; a failure or Ctrl-C on the way deletes the fresh
+Pipeline: load and validate the seed (or generate a synthetic city) -> create
+``<live>_build_<timestamp>`` -> apply the settings -> build the documents and send them in
+batches as they are built (Meilisearch indexes one batch while the next is folded) -> wait for
+every task and check its final status -> check the document count -> swap with the live index
+atomically (Meilisearch ``/swap-indexes``) -> delete the previous data. Until the swap the live
+index serves the old data untouched; a failure, Ctrl-C or SIGTERM on the way deletes the fresh
 index and leaves the live one serving. Queries never see a half-built index.
 """
 
@@ -345,13 +346,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``build``; return the exit status (0 ok, 1 failed, 130 interrupted)."""
+    started = time.perf_counter()
     settings = MeiliSettings()
     live = str(args.index or settings.meili_index)
     console = Console(stderr=True)
     try:
         with sigterm_as_interrupt():
             gazetteer = load_source(args, settings=settings)
-            return run_with_server(args, gazetteer, settings=settings, live=live, console=console)
+            finished = run_with_server(
+                args, gazetteer, settings=settings, live=live, console=console
+            )
+        print(f"done in {time.perf_counter() - started:.1f} s, loading and checks included")
+        return finished
     except SeedRejectedError as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
