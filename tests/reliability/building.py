@@ -5,7 +5,9 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 from pydantic import SecretStr
 
 from bot.__main__ import compose_services
@@ -20,7 +22,7 @@ from index_builder.publish import BuildPlan, publish
 from resolver.backend import SearchQuery
 from resolver.connection import Endpoint
 from resolver.meili import MeiliBackend
-from resolver.models import Resolution, Status
+from resolver.models import HouseNumber, Resolution, Status
 from resolver.parse import Vocabulary, parse_query
 from resolver.seed import load_gazetteer
 from resolver.service import Resolver
@@ -107,6 +109,12 @@ class SampledResolver:
         ids = tuple(place.id for place in gazetteer.places)
         return cls(resolver, Vocabulary(gazetteer.aliases.terms), ids)
 
+    def choose(
+        self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
+    ) -> Resolution:
+        """Resolve a pressed choice with the real resolver (no search involved)."""
+        return self.resolver.choose(choice_id, house=house, lang=lang)
+
     def resolve(self, text: str) -> Resolution:
         """Return a not-found, resolved or ambiguous answer to ``text``."""
         digest = zlib.crc32(text.encode("utf-8", "surrogatepass"))
@@ -144,3 +152,15 @@ def seed_names(*, count: int) -> list[str]:
     """Names of places from the seed, spread over the file."""
     names = [place.name_ru for place in load_gazetteer(SEED_DIR).places if place.name_ru]
     return names[:: max(1, len(names) // count)][:count]
+
+
+def master_get(endpoint: Endpoint, path: str, **params: Any) -> Any:
+    """GET ``path`` with the endpoint's (master) key and return the JSON."""
+    assert endpoint.api_key is not None
+    response = httpx.get(
+        endpoint.url + path,
+        params=params,
+        headers={"Authorization": f"Bearer {endpoint.api_key.get_secret_value()}"},
+    )
+    response.raise_for_status()
+    return response.json()

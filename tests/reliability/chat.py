@@ -21,7 +21,7 @@ from bot.app import BotApplication, add_handlers
 from bot.fake_api import ApiCall, BotApiError, FakeBotApi, FakeUser
 from bot.handlers import SERVICES_KEY, BotServices
 from bot.ports import PlaceResolver
-from resolver.models import Resolution
+from resolver.models import HouseNumber, Resolution
 from tests.reliability.proxy import InFlight
 
 T = TypeVar("T")
@@ -90,6 +90,12 @@ class CountingResolver:
             return self.inner.resolve(text)
         finally:
             self.gauge.leave()
+
+    def choose(
+        self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
+    ) -> Resolution:
+        """Resolve a pressed choice through the wrapped resolver (no search, not counted)."""
+        return self.inner.choose(choice_id, house=house, lang=lang)
 
 
 class LoopThread:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from index_builder.admin import BuildError, MeiliAdmin, RetryPolicy
@@ -32,6 +31,7 @@ from tests.reliability.building import (
     admin_for,
     answer,
     make_resolver,
+    master_get,
     publish_seed,
     publish_seed_with,
     seed_names,
@@ -42,18 +42,6 @@ pytestmark = pytest.mark.integration
 
 BUILD_TIMEOUT_S = 180
 KILL_WAIT_S = 120
-
-
-def master_get(endpoint: Endpoint, path: str, **params: Any) -> Any:
-    """GET ``path`` with the master key and return the JSON."""
-    assert endpoint.api_key is not None
-    response = httpx.get(
-        endpoint.url + path,
-        params=params,
-        headers={"Authorization": f"Bearer {endpoint.api_key.get_secret_value()}"},
-    )
-    response.raise_for_status()
-    return response.json()
 
 
 def live_snapshot(endpoint: Endpoint, live: str) -> list[dict[str, Any]]:
