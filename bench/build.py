@@ -239,7 +239,12 @@ def target_row(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Read the command line."""
     parser = argparse.ArgumentParser(prog="python -m bench.build", description=__doc__)
-    parser.add_argument("--sizes", nargs="+", type=Size.parse, default=["seed", "10k", "100k"])
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        type=Size.parse,
+        default=[Size.parse(s) for s in ("seed", "10k", "100k")],
+    )
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
     return parser.parse_args(argv)
 

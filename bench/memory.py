@@ -137,7 +137,9 @@ def render(meili: Sequence[dict[str, Any]], bot: dict[str, Any] | None, host: Ma
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Read the command line."""
     parser = argparse.ArgumentParser(prog="python -m bench.memory", description=__doc__)
-    parser.add_argument("--sizes", nargs="+", type=Size.parse, default=["seed", "100k"])
+    parser.add_argument(
+        "--sizes", nargs="+", type=Size.parse, default=[Size.parse(s) for s in ("seed", "100k")]
+    )
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
     parser.add_argument("--queries", type=Path, default=LABELLED_QUERIES)
     parser.add_argument("--searches", type=int, default=2000)

@@ -72,6 +72,18 @@ def run_bench(name: str, work_dir: Path, *, quick: bool) -> bool:
     return finished.returncode == 0
 
 
+def run_benches(names: Sequence[str], args: argparse.Namespace) -> list[str]:
+    """Run ``names`` in order; return the failed ones. Without an index the rest cannot run."""
+    failed = []
+    for name in names:
+        if not run_bench(name, args.work_dir, quick=args.quick):
+            failed.append(name)
+            if name == "build":
+                console.print("[red]no index was built: the other benches need it; stopping[/red]")
+                return [*failed, *(other for other in names if other != "build")]
+    return failed
+
+
 def read_result(name: str) -> dict[str, Any] | None:
     """Load ``bench/results/<name>.json`` if it exists."""
     path = RESULTS / f"{name}.json"
@@ -182,11 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benches and print the summary."""
     args = parse_args(argv)
     host = machine()
-    failed = [
-        name
-        for name in BENCHES
-        if name not in args.skip and not run_bench(name, args.work_dir, quick=args.quick)
-    ]
+    failed = run_benches([name for name in BENCHES if name not in args.skip], args)
     results = {name: read_result(name) for name in BENCHES if name not in failed}
     rows = summary_rows(results)
     table = new_table("Noziri performance summary", ["figure", "measured", "target", ""])
