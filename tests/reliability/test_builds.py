@@ -239,14 +239,12 @@ def duplicate_first_place(path: Path) -> None:
     path.write_text(text + "\n" + first + "\n", encoding="utf-8")
 
 
+# File-level damage (tests/integration/test_index_build.py covers a link to an unknown sector;
+# tests/unit/test_seed_validate.py every rule the validator applies).
 CORRUPTIONS: dict[str, tuple[str, Callable[[Path], None]]] = {
     "yaml syntax error": ("places.yaml", lambda p: append(p, "\n- id: [broken\n  kind: :\n")),
     "half-written places": ("places.yaml", lambda p: truncate(p, 0.6)),
     "half-written polygons": ("sectors.geojson", lambda p: truncate(p, 0.5)),
-    "link to an unknown sector": (
-        "links.yaml",
-        lambda p: append(p, "\n- place_id: dyu-0001\n  sector_id: XXX-99\n"),
-    ),
     "duplicate place id": ("places.yaml", duplicate_first_place),
     "unknown field": ("sectors.yaml", lambda p: append(p, "\n  colour: red\n")),
     "missing file": ("sectors.yaml", lambda p: p.unlink()),
