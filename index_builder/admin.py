@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from meilisearch import Client
 from meilisearch.errors import (
@@ -176,6 +176,26 @@ class MeiliAdmin:
     def delete_index(self, uid: str) -> int:
         """Enqueue the deletion of an index; return the task uid."""
         return self.call(f"delete index {uid}", lambda: self._client.delete_index(uid)).task_uid
+
+    def rename_index(self, uid: str, new_uid: str) -> int:
+        """Enqueue renaming an index; return the task uid."""
+        index = self._client.index(uid)
+        return self.call(f"rename index {uid}", lambda: index.update(new_uid=new_uid)).task_uid
+
+    def index_uids(self, *, prefix: str = "") -> list[str]:
+        """Return the uids of the server's indexes that start with ``prefix``."""
+        found: list[str] = []
+        while True:
+            page = self._index_page(offset=len(found))
+            found.extend(str(index["uid"]) for index in page["results"])
+            if not page["results"] or len(found) >= int(page["total"]):
+                return [uid for uid in found if uid.startswith(prefix)]
+
+    def _index_page(self, *, offset: int) -> dict[str, Any]:
+        """Return one page of ``GET /indexes`` (the client mistypes it as a list)."""
+        params = {"offset": offset, "limit": PAGE_SIZE}
+        page = self.call("list indexes", lambda: self._client.get_raw_indexes(params))
+        return cast(dict[str, Any], page)
 
     def update_settings(self, uid: str, settings: Mapping[str, object]) -> int:
         """Enqueue a settings update; return the task uid."""

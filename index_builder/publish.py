@@ -141,7 +141,17 @@ class BuildReport:
 
 def fresh_index_name(live: str, now: datetime) -> str:
     """Name the temporary index of one build: ``<live>_build_<UTC timestamp>``."""
-    return f"{live}_build_{now.astimezone(UTC):%Y%m%d_%H%M%S_%f}"
+    return f"{build_prefix(live)}{now.astimezone(UTC):%Y%m%d_%H%M%S_%f}"
+
+
+def build_prefix(live: str) -> str:
+    """Return the prefix every temporary build index of ``live`` starts with."""
+    return f"{live}_build_"
+
+
+def previous_index_name(fresh: str, *, live: str) -> str:
+    """Name the index that keeps the previous data (``--keep-old``): ``<live>_previous_<ts>``."""
+    return f"{live}_previous_{fresh.removeprefix(build_prefix(live))}"
 
 
 def document_payload(document: PlaceDocument) -> dict[str, Any]:
@@ -189,6 +199,7 @@ def publish(
         BuildError: any step failed; the fresh index was deleted and the live one is untouched.
     """
     started = time.perf_counter()
+    sweep_leftovers(admin, live=plan.live)
     fresh = fresh_index_name(plan.live, now or datetime.now(UTC))
     try:
         sent = fill_index(admin, fresh, documents, plan, progress=progress or SilentProgress())
@@ -196,7 +207,7 @@ def publish(
     except BaseException:  # also Ctrl-C: never leave a half-built index behind
         discard_index(admin, fresh)
         raise
-    kept = fresh if plan.keep_old else retire_index(admin, fresh)
+    kept = keep_index(admin, fresh, live=plan.live) if plan.keep_old else retire_index(admin, fresh)
     return BuildReport(plan.live, sent, time.perf_counter() - started, kept_old=kept)
 
 
@@ -256,6 +267,29 @@ def discard_index(admin: MeiliAdmin, uid: str) -> None:
             admin.wait(admin.delete_index(uid), timeout_s=CLEANUP_TIMEOUT_S)
     except BuildError as exc:
         print(f"warning: could not delete the temporary index {uid}: {exc}", file=sys.stderr)
+
+
+def sweep_leftovers(admin: MeiliAdmin, *, live: str) -> None:
+    """Delete temporary indexes that killed builds left behind (``<live>_build_*``).
+
+    Safe even if another build of the same index is running: its fresh index disappears, its
+    next task fails, it deletes nothing else and the live index is untouched. The last build
+    started wins, which is what a maintainer who starts a build expects.
+    """
+    for uid in admin.index_uids(prefix=build_prefix(live)):
+        print(f"deleting {uid}, left behind by an interrupted build", file=sys.stderr)
+        discard_index(admin, uid)
+
+
+def keep_index(admin: MeiliAdmin, fresh: str, *, live: str) -> str:
+    """Rename the index holding the previous data to ``<live>_previous_<ts>``; return its name."""
+    kept = previous_index_name(fresh, live=live)
+    try:
+        admin.wait(admin.rename_index(fresh, kept), timeout_s=CLEANUP_TIMEOUT_S)
+    except BuildError as exc:
+        print(f"warning: the previous data stays in {fresh} ({exc})", file=sys.stderr)
+        return fresh
+    return kept
 
 
 def retire_index(admin: MeiliAdmin, uid: str) -> str | None:

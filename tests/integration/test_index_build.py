@@ -226,15 +226,29 @@ def test_unreachable_server_fails_fast_with_a_clear_error() -> None:
     assert time.monotonic() - started < 5
 
 
-def test_old_data_is_kept_on_request(
+def test_old_data_is_kept_on_request_under_a_previous_name(
     admin: MeiliAdmin, meili_client: meilisearch.Client, seed: Gazetteer, index_uid: str
 ) -> None:
     build(admin, small_city(seed, [make_building("nzr-9045", "45")]), index_uid)
     build(admin, small_city(seed, [make_building("nzr-9046", "46")]), index_uid, keep_old=True)
-    kept = [name for name in index_names(meili_client) if name.startswith(f"{index_uid}_build_")]
+    names = index_names(meili_client)
+    kept = [name for name in names if name.startswith(f"{index_uid}_previous_")]
     assert len(kept) == 1 and admin.count_documents(kept[0]) == 1
     assert meili_client.index(kept[0]).get_document("nzr-9045").place_id == "nzr-9045"
+    assert not any(name.startswith(f"{index_uid}_build_") for name in names)
+    build(admin, small_city(seed, [make_building("nzr-9047", "47")]), index_uid)
+    assert kept[0] in index_names(meili_client), "a kept index is never swept"
     admin.wait(admin.delete_index(kept[0]))
+
+
+def test_next_build_deletes_what_a_killed_build_left_behind(
+    admin: MeiliAdmin, meili_client: meilisearch.Client, seed: Gazetteer, index_uid: str
+) -> None:
+    leftover = f"{index_uid}_build_20260101_000000_000000"
+    admin.wait(admin.create_index(leftover))
+    build(admin, small_city(seed, [make_building("nzr-9045", "45")]), index_uid)
+    assert leftover not in index_names(meili_client)
+    assert admin.count_documents(index_uid) == 1
 
 
 class SearchLoad:
