@@ -6,18 +6,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from index_builder import publish, validate
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Describe the sub-commands; each module adds its own options."""
     parser = argparse.ArgumentParser(prog="python -m index_builder", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    from index_builder import validate
-
     validate.add_arguments(commands.add_parser("validate", help="check seed/ and print counts"))
-    try:
-        from index_builder import publish
-    except ImportError:  # the build command is not installed in this checkout yet
-        return parser
     publish.add_arguments(commands.add_parser("build", help="build and publish the search index"))
     return parser
 
