@@ -429,6 +429,8 @@ def check_overlaps(where: Where) -> Iterator[SeedError]:
     """Valid polygons do not overlap (touching along an edge is fine)."""
     geometries = {k: g for k, g in sector_geometries(where).items() if g.is_valid}
     ids = sorted(geometries)
+    if not ids:  # nothing to compare (missing polygons are reported by their own check)
+        return
     tree = shapely.STRtree([geometries[k] for k in ids])
     for i, j in zip(*tree.query([geometries[k] for k in ids], predicate="intersects"), strict=True):
         if i >= j:

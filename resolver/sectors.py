@@ -65,6 +65,8 @@ class SectorDirectory:
 
     def sector_at(self, lat: float, lon: float) -> Sector | None:
         """Return the sector whose polygon holds the point, or None outside every sector."""
+        if self._city is None:  # a gazetteer without sector polygons
+            return None
         point = Point(lon, lat)
         hits = self._tree.query(point, predicate="intersects")
         if not len(hits):

@@ -285,6 +285,14 @@ def test_reports_sector_without_polygon(make_gazetteer: Callable[..., Gazetteer]
     assert messages(errors) == ["sectors.yaml: SOM-02: has no polygon in sectors.geojson; draw one"]
 
 
+def test_reports_every_sector_without_polygon_when_the_file_has_none(
+    make_gazetteer: Callable[..., Gazetteer],
+) -> None:
+    errors = validate(make_gazetteer(boundaries={}), set())
+    missing = [e for e in errors if "has no polygon" in e.message]
+    assert len(missing) == len(CORNERS)
+
+
 def test_reports_self_intersecting_polygon(make_gazetteer: Callable[..., Gazetteer]) -> None:
     bow_tie = {
         "type": "Polygon",
