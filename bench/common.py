@@ -213,19 +213,25 @@ def meilisearch_version(settings: MeiliSettings) -> str:
 
 
 def git_commit() -> str:
-    """Return the short commit hash of the checkout."""
+    """Return the short commit hash, with ``+dirty`` when tracked files differ from it."""
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=PROJECT_ROOT,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
+        head = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return head
+    return f"{head}+dirty" if changed else head
+
+
+def git(*arguments: str) -> str:
+    """Run a read-only git command in the project and return its output."""
+    return subprocess.run(
+        ["git", *arguments],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=True,
+        timeout=10,
+    ).stdout.strip()
 
 
 def machine(settings: MeiliSettings | None = None) -> Machine:
