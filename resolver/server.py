@@ -167,6 +167,9 @@ def ensure_master_key(paths: DataPaths) -> str:
     return read_private_file(paths.master_key)
 
 
+MAX_INDEXING_MEMORY = "1 GiB"
+
+
 def toml_string(value: str | Path) -> str:
     """Quote a value as a TOML basic string."""
     return json.dumps(str(value))
@@ -182,6 +185,10 @@ def server_config(*, db: Path, master_key: str, dumps: Path, snapshots: Path) ->
         "master_key": toml_string(master_key),
         "no_analytics": "true",
         "log_level": toml_string("WARN"),
+        # Without a cap Meilisearch reserves two thirds of RAM and every indexing batch pays
+        # seconds of set-up (measured: a 1-document add 3.5 s by default, 0.2-0.3 s with 1 GiB);
+        # the 100k-place city indexes as fast with the cap.
+        "max_indexing_memory": toml_string(MAX_INDEXING_MEMORY),
     }
     return "".join(f"{name} = {value}\n" for name, value in entries.items())
 

@@ -34,7 +34,14 @@ from pydantic import SecretStr
 from resolver.connection import Endpoint
 from resolver.errors import NoziriError
 from resolver.install import MEILISEARCH, resolve_binary
-from resolver.server import LOOPBACK, free_port, start_process, stop_process, write_server_config
+from resolver.server import (
+    LOOPBACK,
+    MAX_INDEXING_MEMORY,
+    free_port,
+    start_process,
+    stop_process,
+    write_server_config,
+)
 from resolver.settings import MeiliSettings
 
 OFFICIAL_IMAGE = f"getmeili/meilisearch:v{MEILISEARCH.version}"
@@ -54,9 +61,8 @@ def docker_required() -> bool:
 
 def docker_engine() -> Any | None:
     """Return a Docker SDK client if an engine answers, else ``None``."""
-    from docker.errors import DockerException
-
     import docker
+    from docker.errors import DockerException
 
     try:
         client = docker.from_env(timeout=10)  # type: ignore[attr-defined]
@@ -108,6 +114,7 @@ def container_meili(image: str, master_key: str) -> Iterator[Endpoint]:
         .with_env("MEILI_HTTP_ADDR", f"{LOOPBACK}:{port}")
         .with_env("MEILI_MASTER_KEY", master_key)
         .with_env("MEILI_NO_ANALYTICS", "true")
+        .with_env("MEILI_MAX_INDEXING_MEMORY", MAX_INDEXING_MEMORY)
         .with_env("MEILI_ENV", "development")
         .with_kwargs(network_mode="host")
     )

@@ -19,7 +19,14 @@ from typing import Any, Protocol
 from pydantic import SecretStr
 
 from resolver.connection import Endpoint
-from resolver.server import LOOPBACK, free_port, spawn, stop_process, write_server_config
+from resolver.server import (
+    LOOPBACK,
+    MAX_INDEXING_MEMORY,
+    free_port,
+    spawn,
+    stop_process,
+    write_server_config,
+)
 from tests.integration.conftest import HEALTH_TIMEOUT_S, wait_for_health
 
 
@@ -88,6 +95,7 @@ class ContainerMeili:
             .with_env("MEILI_HTTP_ADDR", f"{LOOPBACK}:{self.port}")
             .with_env("MEILI_MASTER_KEY", master_key)
             .with_env("MEILI_NO_ANALYTICS", "true")
+            .with_env("MEILI_MAX_INDEXING_MEMORY", MAX_INDEXING_MEMORY)
             .with_env("MEILI_ENV", "development")
             .with_kwargs(network_mode="host")
         )
