@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from resolver.backend import Hit
 from resolver.gazetteer import TermClass
@@ -93,6 +94,7 @@ def edit_distance(a: str, b: str, *, limit: int) -> int:
     return previous[-1]
 
 
+@lru_cache(maxsize=1 << 16)
 def word_cost(query_word: str, name_word: str) -> int | None:
     """Edits needed to read ``query_word`` as ``name_word``; None when out of budget.
 
@@ -100,9 +102,30 @@ def word_cost(query_word: str, name_word: str) -> int | None:
     """
     if len(query_word) == 1:
         return 0 if name_word.startswith(query_word) else None
+    if query_word == name_word:
+        return 0
     budget = typo_budget(query_word)
+    if budget == 0 or abs(len(query_word) - len(name_word)) > budget:
+        return None
+    if within_one_edit(query_word, name_word):
+        return 1
+    # Each edit changes the set of letters by at most two: a cheap bound before the full count.
+    if budget < 2 or len(set(query_word) ^ set(name_word)) > 2 * budget:
+        return None
     distance = edit_distance(query_word, name_word, limit=budget)
     return distance if distance <= budget else None
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """Tell whether two different words are one substitution, insertion, deletion or swap apart."""
+    if len(a) < len(b):
+        a, b = b, a
+    i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(b))
+    if len(a) != len(b):
+        return len(a) == len(b) + 1 and a[i + 1 :] == b[i:]
+    if a[i + 1 :] == b[i + 1 :]:
+        return True
+    return i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
 
 
 def match_words(query: Sequence[str], name: Sequence[str]) -> tuple[int, int, int]:
@@ -151,6 +174,11 @@ def match_name(query: Sequence[str], name: str, extra: Sequence[str] = ()) -> Na
     return NameMatch(matched / len(query), min(used, len(name_words)) / len(name_words), edits)
 
 
+def is_same_word(word: str, name_word: str) -> bool:
+    """Equal words, or an initial and the word it starts."""
+    return word == name_word or (len(word) == 1 and name_word.startswith(word))
+
+
 def extra_word_bonus(extra: Sequence[str], names: Iterable[str]) -> float:
     """Reward words the parser set aside (type words, initials) that the name also has.
 
@@ -160,7 +188,7 @@ def extra_word_bonus(extra: Sequence[str], names: Iterable[str]) -> float:
     best = 0
     for name in names:
         words = name.split()
-        found = sum(1 for word in extra if any(word_cost(word, w) == 0 for w in words))
+        found = sum(1 for word in extra if any(is_same_word(word, w) for w in words))
         best = max(best, found)
     return min(best, 3) * EXTRA_WORD_BONUS
 

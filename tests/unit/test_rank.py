@@ -14,6 +14,7 @@ from resolver.rank import (
     edit_distance,
     match_name,
     score_hit,
+    within_one_edit,
     word_cost,
 )
 
@@ -143,3 +144,11 @@ def test_nothing_at_all_is_not_found() -> None:
 
 def test_initials_alone_match_no_name() -> None:
     assert match_name(["а"], "ахмади дониш").query_coverage == 0.0
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("сино", "сина"), ("сино", "сно"), ("сно", "сино"), ("сино", "сниo"), ("айни", "аийн")],
+)
+def test_fast_one_edit_check_agrees_with_the_full_count(a: str, b: str) -> None:
+    assert within_one_edit(a, b) == (edit_distance(a, b, limit=3) == 1)
