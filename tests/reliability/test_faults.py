@@ -1,4 +1,4 @@
-"""Faults: Meilisearch killed, Meilisearch slow, a reindex under load, a build that dies.
+"""Faults: Meilisearch crashed, cold, slow, and reindexed under load (failed builds: test_builds).
 
 Every test runs against a real Meilisearch. Times are recorded as figures (printed at the end
 of the run), never asserted: a slow CI machine must not turn them into failures. What is asserted

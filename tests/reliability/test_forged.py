@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from bot.callbacks import CallbackSigner, encode_contact, encode_pick
 from bot.fake_api import ApiCall, FakeUser
+from bot.handlers import services_of_app
 from bot.i18n import LANGUAGES, load_catalogue
 from bot.recent import BoundedMemo, RecentlyShown
 from resolver.connection import Endpoint
@@ -163,8 +164,9 @@ def test_forged_press_on_an_inline_message_gets_a_polite_answer(
 def test_correctly_signed_press_for_a_place_never_shown_is_out_of_date(
     bot: BotSession, error_log: ErrorLog
 ) -> None:
-    signer = bot.application.bot_data["services"].signer
-    shown = set(bot.application.bot_data["services"].recent.candidates.entries)
+    services = services_of_app(bot.application)
+    signer = services.signer
+    shown = set(services.recent.candidates.entries)
     unknown = next(place_id for place_id in PLACE_IDS if place_id not in shown)
     for data in (encode_pick(unknown, "45", signer), encode_pick("no-such-place", None, signer)):
         calls = bot.press(USER, data, message_id=last_bot_message(bot, USER))
@@ -196,7 +198,7 @@ FILLERS = ("Айни 10", "Сомони 5", "Фирдавсӣ", "Исмоили 
 def test_press_on_a_card_the_bot_no_longer_remembers_is_out_of_date(
     bot: BotSession, error_log: ErrorLog
 ) -> None:
-    services = bot.application.bot_data["services"]
+    services = services_of_app(bot.application)
     services.recent = RecentlyShown(
         candidates=BoundedMemo(capacity=1), sectors=BoundedMemo(capacity=1)
     )
