@@ -19,11 +19,19 @@ from resolver.backend import Hit, SearchBackend, SearchQuery
 from resolver.gazetteer import LINEAR_KINDS, Gazetteer, Link, Place, TermClass
 from resolver.models import Candidate, HouseNumber, Resolution, Status
 from resolver.normalize import fix_layout, fold, latin_key, script_of
-from resolver.parse import ParsedQuery, Vocabulary, numbered_names_from, parse_query
+from resolver.parse import (
+    ParsedQuery,
+    Vocabulary,
+    numbered_names_from,
+    parse_query,
+    truncate_input,
+)
 from resolver.rank import Scored, Verdict, best_per_place, decide, score_hit
 from resolver.sectors import SectorDirectory
 
 SEARCH_LIMIT = 10
+# An address is short; a 4096-character paste costs parse time for nothing past this.
+MAX_TEXT_CHARS = 256
 MAX_QUERY_WORDS = 10
 SEGMENT_MARK = "--"
 
@@ -55,6 +63,16 @@ class Pick:
         return Pick(self.score - by, self.reasons, self.lang)
 
 
+def is_searchable(word: str) -> bool:
+    """Tell whether a word can match the index: it has a Latin or Cyrillic letter or a digit.
+
+    Dushanbe's names are indexed in Cyrillic and Latin only. Words in other scripts (東京, שלום,
+    سلام) can match nothing, and a Chinese, Japanese or Korean word would make Meilisearch load a
+    dictionary on first use (seconds, past the resolver's timeout), so they are not searched.
+    """
+    return any(char.isdigit() or ("a" <= char <= "z") or ("а" <= char <= "я") for char in word)
+
+
 def names_only_home(words: Sequence[str], vocabulary: Vocabulary) -> bool:
     """Tell whether ``words`` are just the home city or country ("Душанбе", "г. Душанбе")."""
     found = vocabulary.match(words, 0) if words else None
@@ -66,7 +84,8 @@ def readings_of(parsed: ParsedQuery, vocabulary: Vocabulary) -> list[Reading]:
     readings: list[Reading] = []
     all_words = fold(parsed.original).split()
     for option in (parsed, *parsed.alternatives):
-        words = tuple(option.name.split())[:MAX_QUERY_WORDS]
+        named = option.name.split()
+        words = tuple(w for w in named if is_searchable(w))[:MAX_QUERY_WORDS]
         set_aside = [w for w in dict.fromkeys(all_words) if w not in words and not w.isdigit()]
         extra = tuple(dict.fromkeys([*set_aside, *latin_key(" ".join(set_aside)).split()]))
         reading = Reading(
@@ -76,6 +95,7 @@ def readings_of(parsed: ParsedQuery, vocabulary: Vocabulary) -> list[Reading]:
             frozenset(option.term_classes),
             extra[:MAX_QUERY_WORDS],
             fallback=not parsed.name
+            or len(words) < min(len(named), MAX_QUERY_WORDS)  # a word no index field can hold
             or parsed.name.replace(" ", "").isdigit()  # "12": a number alone names nothing
             or names_only_home(parsed.name.split(), vocabulary),
         )
@@ -249,6 +269,7 @@ class Resolver:
         return Resolution(query=choice_id, status=status, house=house, candidates=tuple(candidates))
 
     def _readings(self, text: str) -> list[Reading]:
+        text = truncate_input(text, limit=MAX_TEXT_CHARS)
         readings = readings_of(parse_query(text, self._vocabulary), self._vocabulary)
         fixed = fix_layout(text)
         if fixed:

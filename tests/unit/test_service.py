@@ -1,0 +1,120 @@
+"""The resolver's pipeline over the real seed, with a small fake search engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from index_builder.documents import build_documents
+from resolver.backend import Hit, SearchQuery
+from resolver.gazetteer import Gazetteer
+from resolver.index_schema import PlaceDocument
+from resolver.models import Status
+from resolver.seed import load_gazetteer
+from resolver.service import Resolver, vocabulary_for
+from resolver.settings import PROJECT_ROOT
+
+
+class FakeSearchBackend:
+    """Finds documents sharing a 4-letter word start with the query; records every call."""
+
+    def __init__(self, documents: Sequence[PlaceDocument]) -> None:
+        self.documents = documents
+        self.calls: list[list[SearchQuery]] = []
+
+    def search_many(self, queries: Sequence[SearchQuery]) -> list[list[Hit]]:
+        self.calls.append(list(queries))
+        return [self.search(query) for query in queries]
+
+    def search(self, query: SearchQuery) -> list[Hit]:
+        starts = {word[:4] for word in query.text.split() if len(word) >= 3}
+        hits = []
+        for doc in self.documents:
+            fields = (
+                doc.names_latin + doc.aliases_latin
+                if query.fields == "latin"
+                else doc.names + doc.aliases
+            )
+            if any(word[:4] in starts for name in fields for word in name.split()):
+                hits.append(Hit(document=doc, score=0.9))
+        return hits[: query.limit]
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return load_gazetteer(PROJECT_ROOT / "seed")
+
+
+@pytest.fixture(scope="module")
+def documents(gazetteer: Gazetteer) -> list[PlaceDocument]:
+    return build_documents(gazetteer)
+
+
+@pytest.fixture
+def backend(documents: list[PlaceDocument]) -> FakeSearchBackend:
+    return FakeSearchBackend(documents)
+
+
+@pytest.fixture
+def resolver(backend: FakeSearchBackend, gazetteer: Gazetteer) -> Resolver:
+    return Resolver(backend, gazetteer, vocabulary_for(gazetteer))
+
+
+def test_finds_ayni_avenue_segment_by_house_number(resolver: Resolver) -> None:
+    resolution = resolver.resolve("кӯчаи Айнӣ 45")
+    assert resolution.status is Status.RESOLVED
+    best = resolution.best
+    assert best is not None and best.place_id == "dyu-0014" and best.sector is not None
+    assert best.house_start is not None and best.house_start <= 45
+
+
+def test_clear_query_costs_one_search(resolver: Resolver, backend: FakeSearchBackend) -> None:
+    resolver.resolve("Зелёный базар")
+    assert len(backend.calls) == 1 and len(backend.calls[0]) == 1
+
+
+def test_unclear_query_searches_the_other_readings_too(
+    resolver: Resolver, backend: FakeSearchBackend
+) -> None:
+    resolver.resolve("helfrb 45")  # "рудаки 45" on the English layout
+    assert len(backend.calls) == 2
+
+
+@pytest.mark.parametrize("text", ["東京タワー", "שלום", "🙂🙂", "", "   ", "\x00\x07"])
+def test_text_no_index_field_can_hold_is_not_searched(
+    resolver: Resolver, backend: FakeSearchBackend, text: str
+) -> None:
+    assert resolver.resolve(text).status is Status.NOT_FOUND
+    assert backend.calls == []
+
+
+@pytest.mark.parametrize("text", ["Душанбе", "г. Душанбе", "12", "Рудаки 東京 45"])
+def test_city_alone_a_bare_number_or_an_unreadable_word_never_settles(
+    resolver: Resolver, text: str
+) -> None:
+    assert resolver.resolve(text).status is not Status.RESOLVED
+
+
+def test_4096_character_paste_is_answered_from_its_start(resolver: Resolver) -> None:
+    paste = "Зелёный базар, " + "x" * 4081
+    resolution = resolver.resolve(paste)
+    assert len(resolution.query) == 4096
+    assert resolution.candidates == resolver.resolve(paste[:256]).candidates
+
+
+def test_split_street_without_house_offers_its_segments(resolver: Resolver) -> None:
+    resolution = resolver.resolve("проспект Рудаки")
+    assert resolution.status is Status.AMBIGUOUS
+    assert {c.place_id for c in resolution.candidates} == {"dyu-0013"}
+    assert all(c.sector is not None for c in resolution.candidates)
+
+
+def test_choosing_a_segment_resolves_to_its_inspector(resolver: Resolver) -> None:
+    resolution = resolver.choose("dyu-0013--2")
+    assert resolution.status is Status.RESOLVED
+    assert resolution.best is not None and resolution.best.document_id == "dyu-0013--2"
+
+
+def test_choosing_an_unknown_id_is_not_found(resolver: Resolver) -> None:
+    assert resolver.choose("dyu-9999").status is Status.NOT_FOUND
