@@ -45,32 +45,11 @@ from collections.abc import Iterable, Mapping
 
 from index_builder.documents import TypeWords, current_names, fold, latin_key, unique_nonempty
 from resolver.gazetteer import AliasKind, Gazetteer, PlaceAlias
+from resolver.index_schema import RETURNED_FIELDS
 from resolver.normalize import script_of
 
 SEARCHABLE_ATTRIBUTES = ["names", "names_latin", "aliases", "aliases_latin", "address"]
-DISPLAYED_ATTRIBUTES = [
-    "id",
-    "place_id",
-    "kind",
-    "name_tg",
-    "name_ru",
-    "name_en",
-    "district",
-    "sector_id",
-    "sector_ids",
-    "house_start",
-    "house_end",
-    "house_parity",
-    "segment",
-    "popularity",
-    "_geo",
-    # The resolver re-scores every hit against these folded names (resolver.rank).
-    "names",
-    "names_latin",
-    "aliases",
-    "aliases_latin",
-    "address",
-]
+DISPLAYED_ATTRIBUTES = [*RETURNED_FIELDS, "_geo"]
 RANKING_RULES = ["words", "typo", "proximity", "exactness", "attribute", "sort", "popularity:desc"]
 FILTERABLE_ATTRIBUTES = ["kind", "district", "sector_id", "sector_ids", "place_id"]
 SORTABLE_ATTRIBUTES = ["popularity"]

@@ -13,6 +13,28 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 LIVE_INDEX = "noziri_places"
+CYRILLIC_FIELDS = ("names", "aliases", "address")  # folded by resolver.normalize.fold
+LATIN_FIELDS = ("names_latin", "aliases_latin")  # resolver.normalize.latin_key
+# What the resolver reads back from a hit: display names, linking, and the search fields it
+# re-scores against (resolver.rank). The index's displayed attributes include at least these.
+RETURNED_FIELDS = (
+    "id",
+    "place_id",
+    "kind",
+    "name_tg",
+    "name_ru",
+    "name_en",
+    "district",
+    "sector_id",
+    "sector_ids",
+    "house_start",
+    "house_end",
+    "house_parity",
+    "segment",
+    "popularity",
+    *CYRILLIC_FIELDS,
+    *LATIN_FIELDS,
+)
 
 
 class GeoPoint(BaseModel):

@@ -22,31 +22,7 @@ from tenacity import (
 
 from resolver.backend import Hit, SearchQuery
 from resolver.errors import MeiliUnavailable
-from resolver.index_schema import PlaceDocument
-
-CYRILLIC_FIELDS = ("names", "aliases", "address")
-LATIN_FIELDS = ("names_latin", "aliases_latin")
-RETURNED_FIELDS = (
-    "id",
-    "place_id",
-    "kind",
-    "name_tg",
-    "name_ru",
-    "name_en",
-    "district",
-    "sector_id",
-    "sector_ids",
-    "house_start",
-    "house_end",
-    "house_parity",
-    "segment",
-    "popularity",
-    "names",
-    "names_latin",
-    "aliases",
-    "aliases_latin",
-    "address",
-)
+from resolver.index_schema import CYRILLIC_FIELDS, LATIN_FIELDS, RETURNED_FIELDS, PlaceDocument
 
 
 class _TransientError(Exception):

@@ -24,14 +24,12 @@ from index_builder.publish import BuildPlan, dry_run, publish
 from index_builder.synthetic import synthetic_gazetteer
 from resolver.connection import Endpoint
 from resolver.gazetteer import Address, Gazetteer, Link, Place, PlaceKind
-from resolver.index_schema import PlaceDocument
+from resolver.index_schema import CYRILLIC_FIELDS, LATIN_FIELDS, PlaceDocument
 from resolver.normalize import fold, latin_key
 from resolver.seed import load_gazetteer
 from resolver.settings import PROJECT_ROOT
 
 SEED_DIR = PROJECT_ROOT / "seed"
-CYRILLIC_FIELDS = ["names", "aliases", "address"]
-LATIN_FIELDS = ["names_latin", "aliases_latin"]
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +61,8 @@ def search_like_the_resolver(
     """Search the folded and the Latin reading of ``query``; return the place ids found."""
     found: list[str] = []
     for text, fields in ((fold(query), CYRILLIC_FIELDS), (latin_key(query), LATIN_FIELDS)):
-        hits = client.index(index).search(text, {"limit": limit, "attributesToSearchOn": fields})
+        options = {"limit": limit, "attributesToSearchOn": list(fields)}
+        hits = client.index(index).search(text, options)
         found.extend(hit["place_id"] for hit in hits["hits"])
     return found
 
@@ -115,7 +114,9 @@ def test_finds_what_raw_meilisearch_missed(
 def test_finds_rudaki_typed_in_latin_first(
     meili_client: meilisearch.Client, seed: Gazetteer, seed_index: str
 ) -> None:
-    hits = meili_client.index(seed_index).search("rudaki", {"attributesToSearchOn": LATIN_FIELDS})
+    hits = meili_client.index(seed_index).search(
+        "rudaki", {"attributesToSearchOn": list(LATIN_FIELDS)}
+    )
     assert hits["hits"][0]["place_id"] == seed_place_id(seed, "хиёбони Рӯдакӣ")
 
 
