@@ -25,7 +25,7 @@ from resolver.meili import MeiliBackend
 from resolver.models import HouseNumber, Resolution, Status
 from resolver.parse import Vocabulary, parse_query
 from resolver.seed import load_gazetteer
-from resolver.service import Resolver
+from resolver.service import Resolver, vocabulary_for
 from resolver.settings import PROJECT_ROOT
 
 SEED_DIR = PROJECT_ROOT / "seed"
@@ -56,7 +56,7 @@ def make_resolver(
     """Connect the real resolver to ``url`` with the search key (the caller closes the backend)."""
     gazetteer = load_gazetteer(SEED_DIR)
     backend = MeiliBackend(url, api_key=key.get_secret_value(), index=live, timeout_s=timeout_s)
-    return Resolver(backend, gazetteer, Vocabulary(gazetteer.aliases.terms)), backend
+    return Resolver(backend, gazetteer, vocabulary_for(gazetteer)), backend
 
 
 def real_services(
@@ -107,7 +107,7 @@ class SampledResolver:
         """Sample among every place of the seed."""
         gazetteer = load_gazetteer(SEED_DIR)
         ids = tuple(place.id for place in gazetteer.places)
-        return cls(resolver, Vocabulary(gazetteer.aliases.terms), ids)
+        return cls(resolver, vocabulary_for(gazetteer), ids)
 
     def choose(
         self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
