@@ -45,10 +45,9 @@ from bench.common import (
 from resolver.backend import Hit, SearchBackend, SearchQuery
 from resolver.connection import Endpoint, search_endpoint
 from resolver.meili import MeiliBackend
-from resolver.parse import Vocabulary
 from resolver.seed import load_gazetteer
 from resolver.server import data_paths, read_state
-from resolver.service import Resolver
+from resolver.service import Resolver, vocabulary_for
 from resolver.settings import MeiliSettings
 
 TARGET_RATIO = 1.5
@@ -105,7 +104,7 @@ def open_clients(settings: MeiliSettings, endpoint: Endpoint) -> Clients:
         endpoint.url, api_key=key, index=settings.meili_index, timeout_s=settings.meili_timeout_s
     )
     timed = TimedBackend(backend)
-    resolver = Resolver(timed, gazetteer, Vocabulary(gazetteer.aliases.terms))
+    resolver = Resolver(timed, gazetteer, vocabulary_for(gazetteer))
     raw = RawMeili(endpoint.url, api_key=key, index=settings.meili_index)
     return Clients(resolver=resolver, timed=timed, raw=raw, backend=backend)
 
