@@ -8,6 +8,7 @@ with the local image, the plain process only as an announced fallback outside CI
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import uuid
@@ -83,3 +84,27 @@ def killable_meili(tmp_path: Path) -> Iterator[ProcessMeili | ContainerMeili]:
         server = ProcessMeili(find_binary_or_fail(), master_key, tmp_path)
     with running(server) as started:
         yield started
+
+
+class ErrorLog(logging.Handler):
+    """Keep ERROR records: the bot's error handler logs one per exception that reached it."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep the record."""
+        self.records.append(record)
+
+
+@pytest.fixture
+def error_log() -> Iterator[ErrorLog]:
+    """ERROR records logged during one test (all its examples)."""
+    handler = ErrorLog()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)

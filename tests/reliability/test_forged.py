@@ -7,7 +7,6 @@ is out of date") and never act, never apologise for an error, never log a traceb
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from resolver.connection import Endpoint
 from resolver.seed import load_gazetteer
 from tests.reliability.building import SEED_DIR, make_resolver, real_services
 from tests.reliability.chat import BotSession
+from tests.reliability.conftest import ErrorLog
 from tests.reliability.strategies import hostile_text
 from tests.reliability.telegram_rules import MAX_CALLBACK_BYTES
 
@@ -47,27 +47,6 @@ FORGE = settings(
 )
 ACTIONS = ("sendMessage", "editMessageText", "sendContact")
 SCALE = float(os.environ.get("NOZIRI_FUZZ_SCALE", "1"))
-
-
-class ErrorLog(logging.Handler):
-    """Keep ERROR records: the bot's error handler logs one per exception that reached it."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        """Keep the record."""
-        self.records.append(record)
-
-
-@pytest.fixture
-def error_log() -> Iterator[ErrorLog]:
-    """ERROR records logged during one test."""
-    handler = ErrorLog()
-    logging.getLogger().addHandler(handler)
-    yield handler
-    logging.getLogger().removeHandler(handler)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ time they took are printed with the run's figures.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from resolver.models import Resolution, Status
 from resolver.service import Resolver
 from tests.reliability.building import SampledResolver, make_resolver, real_services, warm_up
 from tests.reliability.chat import BotSession
+from tests.reliability.conftest import ErrorLog
 from tests.reliability.strategies import hostile_text, message_text
 from tests.reliability.telegram_rules import send_problems
 
@@ -51,30 +51,6 @@ FUZZ = settings(
     ],
 )
 APOLOGIES = {load_catalogue().text(lang, "error") for lang in LANGUAGES}
-
-
-class ErrorCounter(logging.Handler):
-    """Count ERROR records (the bot's error handler logs one per exception reaching it)."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        """Keep the record."""
-        self.records.append(record)
-
-
-@pytest.fixture
-def errors() -> Iterator[ErrorCounter]:
-    """Count ERROR log records for the duration of one test (all its examples)."""
-    counter = ErrorCounter()
-    root = logging.getLogger()
-    root.addHandler(counter)
-    try:
-        yield counter
-    finally:
-        root.removeHandler(counter)
 
 
 class Stopwatch:
@@ -164,7 +140,7 @@ def test_resolver_answers_any_text_with_a_valid_resolution(
 def test_bot_replies_to_any_message_once_and_telegram_would_accept_it(
     fuzz_bot: BotSession,
     stopwatch: Stopwatch,
-    errors: ErrorCounter,
+    error_log: ErrorLog,
     text: str,
     user: FakeUser,
 ) -> None:
@@ -173,4 +149,4 @@ def test_bot_replies_to_any_message_once_and_telegram_would_accept_it(
     assert [(c.method, c.chat_id) for c in calls] == [("sendMessage", user.id)]
     assert calls[0].params["text"] not in APOLOGIES
     assert send_problems(calls[0]) == []
-    assert errors.records == []
+    assert error_log.records == []
