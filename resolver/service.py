@@ -13,7 +13,7 @@ A pipeline of small steps, pure except the one search call::
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from resolver.backend import Hit, SearchBackend, SearchQuery
 from resolver.gazetteer import LINEAR_KINDS, Gazetteer, Link, Place, TermClass
@@ -48,6 +48,9 @@ class Reading:
     # A fallback reading of text the parser took for filler alone ("Душанбе"): it may offer
     # places named so, but never settles on one.
     fallback: bool = False
+    # Text typed with the wrong keyboard layout: the resident meant Cyrillic, so names are shown
+    # in the language of that text, not in the Latin letters that reached us.
+    typed_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -235,7 +238,8 @@ class Resolver:
                 query=text, status=Status.NOT_FOUND, reading=" ".join(readings[0].cyrillic)
             )
         top_reading = reading_of[verdict.winners[0].document.id]
-        candidates = self._link_all(verdict.winners, top_reading.house, display_language(text))
+        lang = top_reading.typed_as or display_language(text)
+        candidates = self._link_all(verdict.winners, top_reading.house, lang)
         status = Status(verdict.status)
         unsettled = len(candidates) != 1 or candidates[0].sector is None or top_reading.fallback
         if status is Status.RESOLVED and unsettled:
@@ -273,8 +277,9 @@ class Resolver:
         readings = readings_of(parse_query(text, self._vocabulary), self._vocabulary)
         fixed = fix_layout(text)
         if fixed:
+            language = display_language(fixed)
             readings += [
-                r
+                replace(r, typed_as=language)
                 for r in readings_of(parse_query(fixed, self._vocabulary), self._vocabulary)
                 if r not in readings
             ]

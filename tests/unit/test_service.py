@@ -118,3 +118,15 @@ def test_choosing_a_segment_resolves_to_its_inspector(resolver: Resolver) -> Non
 
 def test_choosing_an_unknown_id_is_not_found(resolver: Resolver) -> None:
     assert resolver.choose("dyu-9999").status is Status.NOT_FOUND
+
+
+def test_wrong_layout_text_is_answered_in_the_language_meant(resolver: Resolver) -> None:
+    resolution = resolver.resolve("helfrb 45")  # "рудаки 45" on the English layout
+    assert resolution.best is not None
+    assert resolution.best.name == resolution.best.name_ru
+
+
+def test_latin_text_is_answered_with_latin_names(resolver: Resolver) -> None:
+    resolution = resolver.resolve("Rudaki 45")
+    assert resolution.best is not None
+    assert resolution.best.name == resolution.best.name_en
