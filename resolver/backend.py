@@ -27,16 +27,12 @@ class SearchQuery(BaseModel):
 
 
 class Hit(BaseModel):
-    """One document found, with what the engine said about the match."""
+    """One document found, with the engine's score; the resolver re-scores it (resolver.rank)."""
 
     model_config = ConfigDict(frozen=True)
 
     document: PlaceDocument
     score: float  # the engine's ranking score, 0..1
-    matched_words: int = 0  # query words that matched
-    query_words: int = 0  # query words the engine considered
-    typos: int = 0
-    exact_words: int = 0  # words matched exactly (no typo, no prefix)
 
 
 class SearchBackend(Protocol):

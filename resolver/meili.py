@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from tenacity import (
     retry,
     retry_if_exception_type,
@@ -133,12 +133,6 @@ def describe_client_error(response: httpx.Response) -> str:
     return f"Meilisearch refused the search ({code}): {hint}"
 
 
-class _Details(BaseModel):
-    words: dict[str, Any] = {}
-    typo: dict[str, Any] = {}
-    exactness: dict[str, Any] = {}
-
-
 def parse_hits(raw_hits: list[dict[str, Any]]) -> list[Hit]:
     """Turn Meilisearch hits into :class:`Hit` values, skipping documents of another shape."""
     hits = []
@@ -151,20 +145,8 @@ def parse_hits(raw_hits: list[dict[str, Any]]) -> list[Hit]:
 
 
 def parse_hit(raw: dict[str, Any]) -> Hit:
-    """Read one hit with its ranking score details."""
-    details = _Details.model_validate(raw.get("_rankingScoreDetails") or {})
+    """Read one hit and the engine's ranking score."""
     return Hit(
         document=PlaceDocument.model_validate(raw),
         score=float(raw.get("_rankingScore", 0.0)),
-        matched_words=int(details.words.get("matchingWords", 0)),
-        query_words=int(details.words.get("maxMatchingWords", 0)),
-        typos=int(details.typo.get("typoCount", 0)),
-        exact_words=exact_word_count(details.exactness),
     )
-
-
-def exact_word_count(exactness: dict[str, Any]) -> int:
-    """Count exactly matched words from the ``exactness`` rule's details."""
-    if "matchingWords" in exactness:
-        return int(exactness["matchingWords"])
-    return 1 if exactness.get("matchType") in {"exactMatch", "matchesStart"} else 0
