@@ -100,10 +100,11 @@ def run_bot(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # Imported here so that report-unresolved works without the search stack.
-    from resolver.bootstrap import open_resolver  # noqa: PLC0415
+    from resolver.bootstrap import open_search  # noqa: PLC0415
 
-    with open_resolver(MeiliSettings()) as resolver:
-        services = compose_services(settings, MeiliPlaceResolver(resolver), resolver.directory)
+    with open_search(MeiliSettings()) as (resolver, backend):
+        place_resolver = MeiliPlaceResolver(resolver, backend.asynchronous())
+        services = compose_services(settings, place_resolver, resolver.directory)
         if offline:
             user = FakeUser(id=1, first_name="You", language_code=args.lang)
             asyncio.run(run_offline_chat(services, user=user))

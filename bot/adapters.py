@@ -9,29 +9,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.ports import PlaceResolver, ServiceUnavailableError
+from bot.ports import ServiceUnavailableError
+from resolver.backend import AsyncSearchBackend
 from resolver.errors import MeiliUnavailable
 from resolver.models import HouseNumber, Resolution
+from resolver.service import Resolver
 
 
 @dataclass(frozen=True)
 class MeiliPlaceResolver:
-    """A :class:`bot.ports.PlaceResolver` over ``resolver.service.Resolver``."""
+    """A :class:`bot.ports.PlaceResolver`: the resolver's pipeline, awaiting ``search``.
 
-    resolver: PlaceResolver
+    The pipeline runs on the bot's event loop and only the searches are awaited, so no thread
+    hands work back and forth and a query past its deadline is cancelled, not left running.
+    """
 
-    def resolve(self, text: str) -> Resolution:
+    resolver: Resolver
+    search: AsyncSearchBackend
+
+    async def resolve(self, text: str) -> Resolution:
         """Resolve ``text``, mapping Meilisearch outages to :class:`ServiceUnavailableError`."""
         try:
-            return self.resolver.resolve(text)
+            return await self.resolver.resolve_async(text, self.search)
         except MeiliUnavailable as exc:
             raise ServiceUnavailableError(str(exc)) from exc
 
-    def choose(
+    async def choose(
         self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
     ) -> Resolution:
-        """Resolve a pressed choice, mapping outages like :meth:`resolve`."""
-        try:
-            return self.resolver.choose(choice_id, house=house, lang=lang)
-        except MeiliUnavailable as exc:
-            raise ServiceUnavailableError(str(exc)) from exc
+        """Resolve a pressed choice (from the seed alone: no search)."""
+        return self.resolver.choose(choice_id, house=house, lang=lang)
+
+    async def aclose(self) -> None:
+        """Close the search session."""
+        await self.search.aclose()

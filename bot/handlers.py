@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,17 +92,14 @@ async def send(update: Update, reply: render.Reply) -> None:
 
 
 async def resolve_text(services: BotServices, text: str) -> Resolution:
-    """Run the blocking resolver in a thread, within the reply deadline."""
-    return await within_deadline(services, services.resolver.resolve, text)
+    """Resolve ``text`` within the reply deadline."""
+    return await within_deadline(services, services.resolver.resolve(text))
 
 
-async def within_deadline(
-    services: BotServices, call: Callable[..., Resolution], *args: Any, **kwargs: Any
-) -> Resolution:
-    """Run a blocking resolver call in a thread; past the deadline the service counts as down."""
-    running = asyncio.to_thread(call, *args, **kwargs)
+async def within_deadline(services: BotServices, call: Awaitable[Resolution]) -> Resolution:
+    """Await a resolver call; past the deadline it is cancelled and the service counts as down."""
     try:
-        return await asyncio.wait_for(running, timeout=services.reply_deadline_s)
+        return await asyncio.wait_for(call, timeout=services.reply_deadline_s)
     except TimeoutError as exc:
         raise ServiceUnavailableError(f"no answer within {services.reply_deadline_s} s") from exc
 
@@ -259,7 +256,7 @@ async def street_segments(services: BotServices, lang: str, street: Candidate) -
     """Offer the house-range segments of a split street, or ask for the house number."""
     try:
         resolution = await within_deadline(
-            services, services.resolver.choose, street.document_id, lang=lang
+            services, services.resolver.choose(street.document_id, lang=lang)
         )
     except ServiceUnavailableError:
         return render.render_notice(services.catalogue, lang, "unavailable")

@@ -20,16 +20,20 @@ class ServiceUnavailableError(Exception):
 
 
 class PlaceResolver(Protocol):
-    """Turns a resident's text into a :class:`Resolution` (blocking; run it in a thread)."""
+    """Turns a resident's text into a :class:`Resolution`, on the bot's event loop."""
 
-    def resolve(self, text: str) -> Resolution:
+    async def resolve(self, text: str) -> Resolution:
         """Resolve ``text``; raise ServiceUnavailableError when search is down."""
         ...
 
-    def choose(
+    async def choose(
         self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
     ) -> Resolution:
         """Resolve a pressed choice: a place id (a split street: its segments) or a segment id."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections when the bot stops (searching later reopens them)."""
         ...
 
 

@@ -1,7 +1,8 @@
 """The search seam: what the resolver needs from a search engine, as a small Protocol.
 
-``resolver.meili.MeiliBackend`` implements it over HTTP; tests use ``FakeSearchBackend``-style
-objects that return prepared hits. Nothing outside the adapter sees Meilisearch's JSON.
+``resolver.meili.MeiliBackend`` implements it over HTTP (``AsyncMeiliBackend`` is its awaitable
+twin); tests use ``FakeSearchBackend``-style objects that return prepared hits. Nothing outside
+the adapters sees Meilisearch's JSON.
 """
 
 from __future__ import annotations
@@ -40,4 +41,16 @@ class SearchBackend(Protocol):
 
     def search_many(self, queries: Sequence[SearchQuery]) -> list[list[Hit]]:
         """Return the hits of each query, best first."""
+        ...
+
+
+class AsyncSearchBackend(Protocol):
+    """The same, awaitable: for callers on an event loop (the bot)."""
+
+    async def search_many(self, queries: Sequence[SearchQuery]) -> list[list[Hit]]:
+        """Return the hits of each query, best first."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the connections."""
         ...

@@ -25,11 +25,18 @@ def build_resolver(settings: MeiliSettings, endpoint: Endpoint) -> tuple[Resolve
 
 
 @contextmanager
-def open_resolver(settings: MeiliSettings) -> Iterator[Resolver]:
-    """Start or reach Meilisearch with the search key and yield a ready resolver."""
+def open_search(settings: MeiliSettings) -> Iterator[tuple[Resolver, MeiliBackend]]:
+    """Start or reach Meilisearch with the search key; yield the resolver and its backend."""
     with search_endpoint(settings) as endpoint:
         resolver, backend = build_resolver(settings, endpoint)
         try:
-            yield resolver
+            yield resolver, backend
         finally:
             backend.close()
+
+
+@contextmanager
+def open_resolver(settings: MeiliSettings) -> Iterator[Resolver]:
+    """Start or reach Meilisearch with the search key and yield a ready resolver."""
+    with open_search(settings) as (resolver, _backend):
+        yield resolver

@@ -1,19 +1,32 @@
-"""Meilisearch adapter: one HTTP session, bounded retries, errors mapped at one choke point.
+"""Meilisearch adapters: one HTTP session, bounded retries, errors mapped at one choke point.
 
 Search goes through ``POST /multi-search`` so that every reading of a query (Cyrillic fold,
 Latin key, wrong-layout fix) costs one round trip. Low-level failures (connection refused,
 timeouts, 5xx) become :class:`resolver.errors.MeiliUnavailable`; nothing else escapes.
+
+Two adapters share the request, the answer's reading and the retry policy:
+
+- :class:`MeiliBackend` blocks, over a urllib3 pool of keep-alive connections (thread-safe): the
+  CLI, the benchmarks and anything synchronous. A search cost 0.69 ms of client CPU through
+  urllib3 against 1.2 ms through httpx, and about 0.6 ms less wall time (loopback, 1,000 each).
+- :class:`AsyncMeiliBackend` awaits, over an aiohttp session: the bot, which resolves on its
+  event loop instead of in threads (0.4-0.6 ms of CPU a search; no thread hand-offs, and a
+  query past its deadline is cancelled rather than left running).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
-import httpx
+import aiohttp
+import urllib3
 from pydantic import ValidationError
 from tenacity import (
-    retry,
+    AsyncRetrying,
+    Retrying,
     retry_if_exception_type,
     stop_after_attempt,
     stop_after_delay,
@@ -24,60 +37,46 @@ from resolver.backend import Hit, SearchQuery
 from resolver.errors import MeiliUnavailable
 from resolver.index_schema import CYRILLIC_FIELDS, LATIN_FIELDS, RETURNED_FIELDS, PlaceDocument
 
+# Connections kept per server: more than ever search at once (the bot handles 16 updates at a
+# time by default); beyond it urllib3 opens extra ones and drops them after use, and aiohttp
+# makes the extra requests wait for a free one.
+POOL_SIZE: Final = 32
+SEARCH_PATH: Final = "/multi-search"
+
 
 class _TransientError(Exception):
     """A failure worth one more try: connection trouble or a 5xx answer."""
 
 
-class MeiliBackend:
-    """Search a Meilisearch index over one keep-alive HTTP session."""
+class MeiliSearchRequest:
+    """What both adapters send and how they read the answer, for one server and index."""
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        api_key: str | None,
-        index: str,
-        timeout_s: float = 2.0,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
+    def __init__(self, url: str, *, api_key: str | None, index: str, timeout_s: float) -> None:
+        self.url = url.rstrip("/")
+        self.api_key = api_key
+        self.index = index
+        self.timeout_s = timeout_s
         # Uncompressed answers: on loopback, gzip bought nothing and a compressed body over ~1 KB
         # stalled about 40 ms on a delayed ACK (measured in bench/latency.py).
-        headers = {"Accept-Encoding": "identity"}
+        self.headers = {"Accept-Encoding": "identity", "Content-Type": "application/json"}
         if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
-        self._index = index
-        self._deadline_s = timeout_s
-        self._client = httpx.Client(
-            base_url=url.rstrip("/"),
-            headers=headers,
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 1.0)),
-            transport=transport,
-        )
+            self.headers["Authorization"] = f"Bearer {api_key}"
 
-    def close(self) -> None:
-        """Release the HTTP session."""
-        self._client.close()
+    @property
+    def connect_timeout_s(self) -> float:
+        """Connecting is quick or it is not happening: at most a second."""
+        return min(self.timeout_s, 1.0)
 
-    def search_many(self, queries: Sequence[SearchQuery]) -> list[list[Hit]]:
-        """Run all queries in one multi-search request and parse their hits."""
-        if not queries:
-            return []
-        body = {"queries": [self._query_body(query) for query in queries]}
-        payload = self._post_with_retries("/multi-search", body)
-        return [parse_hits(result.get("hits", [])) for result in payload.get("results", [])]
+    def body(self, queries: Sequence[SearchQuery]) -> bytes:
+        """The multi-search request for ``queries``."""
+        request = {"queries": [self.query_body(query) for query in queries]}
+        return json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode()
 
-    def is_healthy(self) -> bool:
-        """Tell whether the server answers ``/health`` right now."""
-        try:
-            return self._client.get("/health").status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def _query_body(self, query: SearchQuery) -> dict[str, Any]:
+    def query_body(self, query: SearchQuery) -> dict[str, Any]:
+        """One query: the fields of its script, the fields the resolver reads, one hit a place."""
         fields = LATIN_FIELDS if query.fields == "latin" else CYRILLIC_FIELDS
         return {
-            "indexUid": self._index,
+            "indexUid": self.index,
             "q": query.text,
             "limit": query.limit,
             "attributesToSearchOn": list(fields),
@@ -88,41 +87,146 @@ class MeiliBackend:
             "distinct": "place_id",
         }
 
-    def _post_with_retries(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def read_answer(self, status: int, data: bytes) -> list[list[Hit]]:
+        """The hits per query of a multi-search answer; 5xx is transient, 4xx is not."""
+        if status >= 500:
+            raise _TransientError(f"HTTP {status}")
+        if status >= 400:
+            raise MeiliUnavailable(describe_client_error(data))
         try:
-            return self._retrying_post(path, body)
-        except _TransientError as exc:
-            raise MeiliUnavailable(f"Meilisearch did not answer in time: {exc}") from exc
+            payload = json.loads(data)
+        except ValueError as exc:
+            raise MeiliUnavailable(f"{self.url} answered with something other than JSON") from exc
+        if not isinstance(payload, dict):
+            raise MeiliUnavailable(f"{self.url} answered with JSON that is not an object")
+        return [parse_hits(result.get("hits", [])) for result in payload.get("results", [])]
 
-    def _retrying_post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        @retry(
-            retry=retry_if_exception_type(_TransientError),
-            stop=stop_after_attempt(2) | stop_after_delay(self._deadline_s),
-            wait=wait_exponential(multiplier=0.05, max=0.3),
-            reraise=True,
+    def retry_policy(self) -> dict[str, Any]:
+        """One more try after a transient failure, within the timeout."""
+        return {
+            "retry": retry_if_exception_type(_TransientError),
+            "stop": stop_after_attempt(2) | stop_after_delay(self.timeout_s),
+            "wait": wait_exponential(multiplier=0.05, max=0.3),
+            "reraise": True,
+        }
+
+
+def unavailable(exc: _TransientError) -> MeiliUnavailable:
+    """What a transient failure becomes once the retries are spent."""
+    return MeiliUnavailable(f"Meilisearch did not answer in time: {exc}")
+
+
+class MeiliBackend:
+    """Search a Meilisearch index over a pool of keep-alive connections (blocking)."""
+
+    def __init__(
+        self, url: str, *, api_key: str | None, index: str, timeout_s: float = 2.0
+    ) -> None:
+        self._request = MeiliSearchRequest(url, api_key=api_key, index=index, timeout_s=timeout_s)
+        self._pool = urllib3.PoolManager(
+            maxsize=POOL_SIZE,
+            headers=self._request.headers,
+            timeout=urllib3.Timeout(connect=self._request.connect_timeout_s, read=timeout_s),
+            retries=False,  # tenacity retries, with the deadline in mind
         )
-        def attempt() -> dict[str, Any]:
-            return self._post_once(path, body)
 
-        return attempt()
+    def asynchronous(self) -> AsyncMeiliBackend:
+        """An awaitable adapter for the same server, index, key and timeout."""
+        request = self._request
+        return AsyncMeiliBackend(
+            request.url, api_key=request.api_key, index=request.index, timeout_s=request.timeout_s
+        )
 
-    def _post_once(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def close(self) -> None:
+        """Release the connections."""
+        self._pool.clear()
+
+    def search_many(self, queries: Sequence[SearchQuery]) -> list[list[Hit]]:
+        """Run all queries in one multi-search request and parse their hits."""
+        if not queries:
+            return []
+        body = self._request.body(queries)
         try:
-            response = self._client.post(path, json=body)
-        except httpx.TransportError as exc:  # refused, reset, timed out
+            for attempt in Retrying(**self._request.retry_policy()):
+                with attempt:
+                    return self._post_once(body)
+        except _TransientError as exc:
+            raise unavailable(exc) from exc
+        raise AssertionError("tenacity ends with an answer or an exception")  # pragma: no cover
+
+    def _post_once(self, body: bytes) -> list[list[Hit]]:
+        try:
+            response = self._pool.request("POST", self._request.url + SEARCH_PATH, body=body)
+        except urllib3.exceptions.HTTPError as exc:  # refused, reset, timed out
             raise _TransientError(type(exc).__name__) from exc
-        if response.status_code >= 500:
-            raise _TransientError(f"HTTP {response.status_code}")
-        if response.status_code >= 400:
-            raise MeiliUnavailable(describe_client_error(response))
-        result: dict[str, Any] = response.json()
-        return result
+        return self._request.read_answer(response.status, response.data)
 
 
-def describe_client_error(response: httpx.Response) -> str:
+class AsyncMeiliBackend:
+    """Search a Meilisearch index over an aiohttp session (awaitable).
+
+    The session belongs to the event loop that first searches; :meth:`aclose` ends it, and a
+    search from another loop later (tests run one loop each) opens a new one.
+    """
+
+    def __init__(
+        self, url: str, *, api_key: str | None, index: str, timeout_s: float = 2.0
+    ) -> None:
+        self._request = MeiliSearchRequest(url, api_key=api_key, index=index, timeout_s=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def search_many(self, queries: Sequence[SearchQuery]) -> list[list[Hit]]:
+        """Run all queries in one multi-search request and parse their hits."""
+        if not queries:
+            return []
+        body = self._request.body(queries)
+        try:
+            async for attempt in AsyncRetrying(**self._request.retry_policy()):
+                with attempt:
+                    return await self._post_once(body)
+        except _TransientError as exc:
+            raise unavailable(exc) from exc
+        raise AssertionError("tenacity ends with an answer or an exception")  # pragma: no cover
+
+    async def aclose(self) -> None:
+        """Close the session and its connections (searching later opens a new one)."""
+        session, self._session, self._loop = self._session, None, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    async def _post_once(self, body: bytes) -> list[list[Hit]]:
+        try:
+            async with self._session_here().post(
+                self._request.url + SEARCH_PATH, data=body
+            ) as response:
+                data = await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:  # refused, reset, timed out
+            raise _TransientError(type(exc).__name__) from exc
+        return self._request.read_answer(response.status, data)
+
+    def _session_here(self) -> aiohttp.ClientSession:
+        """The session of the running event loop, opened on first use."""
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            timeout = aiohttp.ClientTimeout(
+                total=self._request.timeout_s, sock_connect=self._request.connect_timeout_s
+            )
+            self._session = aiohttp.ClientSession(
+                headers=self._request.headers,
+                connector=aiohttp.TCPConnector(limit=POOL_SIZE),
+                timeout=timeout,
+                trust_env=False,  # Meilisearch is reached directly, as the blocking adapter does
+            )
+            self._loop = loop
+        return self._session
+
+
+def describe_client_error(body: bytes) -> str:
     """Explain a 4xx answer without echoing any key."""
     try:
-        code = response.json().get("code", "unknown")
+        answer = json.loads(body)
+        code = answer.get("code", "unknown") if isinstance(answer, dict) else "unknown"
     except ValueError:
         code = "unknown"
     hint = {

@@ -4,18 +4,23 @@ A pipeline of small steps, pure except the one search call::
 
     parse (normalise + read house number and type words, several readings when unsure)
       -> readings (Cyrillic fold, Latin key, wrong-keyboard-layout fix)
-      -> search (one multi-search round trip)
+      -> search (one multi-search round trip; a second only when the first is not a clear win)
       -> score every hit against every reading (resolver.rank)
       -> decide (resolved / ambiguous / not_found)
       -> link (sector and inspector, by house number on split streets)
+
+The pipeline itself does no I/O: :meth:`Resolver.steps` is a generator that yields the searches
+it needs and receives their hits. :meth:`Resolver.resolve` answers them with the blocking
+backend; :meth:`Resolver.resolve_async` with an awaitable one (the bot, on its event loop). One
+pipeline, two ways to wait.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from resolver.backend import Hit, SearchBackend, SearchQuery
+from resolver.backend import AsyncSearchBackend, Hit, SearchBackend, SearchQuery
 from resolver.gazetteer import LINEAR_KINDS, Gazetteer, Link, Place, TermClass
 from resolver.models import Candidate, HouseNumber, Resolution, Status
 from resolver.normalize import fix_layout, fold, latin_key, script_of
@@ -34,6 +39,9 @@ SEARCH_LIMIT = 10
 MAX_TEXT_CHARS = 256
 MAX_QUERY_WORDS = 10
 SEGMENT_MARK = "--"
+
+# The resolver's steps: yields the searches it needs, is sent their hits, returns the answer.
+ResolveSteps = Generator[list[SearchQuery], list[list[Hit]], Resolution]
 
 
 @dataclass(frozen=True)
@@ -209,7 +217,27 @@ class Resolver:
         return self._directory
 
     def resolve(self, text: str) -> Resolution:
-        """Read ``text`` and return the verdict with up to five linked candidates.
+        """Read ``text`` and return the verdict with up to five linked candidates (blocking)."""
+        steps = self.steps(text)
+        try:
+            searches = next(steps)
+            while True:
+                searches = steps.send(self._backend.search_many(searches))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    async def resolve_async(self, text: str, backend: AsyncSearchBackend) -> Resolution:
+        """Like :meth:`resolve`, awaiting ``backend`` for the searches."""
+        steps = self.steps(text)
+        try:
+            searches = next(steps)
+            while True:
+                searches = steps.send(await backend.search_many(searches))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    def steps(self, text: str) -> ResolveSteps:
+        """The pipeline for ``text``, yielding each round of searches and receiving its hits.
 
         The likeliest reading is searched first, in the fields of the script the text is in; the
         other readings (the other script, other parses, a wrong-layout fix) are searched only
@@ -219,12 +247,12 @@ class Resolver:
         if not readings:
             return Resolution(query=text, status=Status.NOT_FOUND)
         first = first_query(readings[0], script=script_of(text))
-        hits = self._backend.search_many([first])[0]
+        hits = (yield [first])[0]
         scored = score_all(hits, readings[:1])
         verdict = decide(best_per_place(item for item, _ in scored))
         rest = [query for query in queries_for(readings) if query != first]
         if verdict.status != "resolved" and rest:
-            hits += [hit for result in self._backend.search_many(rest) for hit in result]
+            hits = hits + [hit for result in (yield rest) for hit in result]
             scored = score_all(hits, readings)
             verdict = decide(best_per_place(item for item, _ in scored))
         return self._resolution(text, verdict, dict(scored_readings(scored)), readings)

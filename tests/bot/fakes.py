@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,23 +74,28 @@ class FakeResolver:
     down: bool = False
     delay_s: float = 0.0
     asked: list[str] = field(default_factory=list)
+    closed: bool = False
 
-    def resolve(self, text: str) -> Resolution:
+    async def resolve(self, text: str) -> Resolution:
         """Look ``text`` up in the table."""
         self.asked.append(text)
         if self.delay_s:
-            time.sleep(self.delay_s)
+            await asyncio.sleep(self.delay_s)
         if self.down:
             raise ServiceUnavailableError("Meilisearch is down (fake)")
         return self.answers.get(text, Resolution(query=text, status=Status.NOT_FOUND))
 
-    def choose(
+    async def choose(
         self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
     ) -> Resolution:
         """Look a pressed choice up in the ``choices`` table."""
         if self.down:
             raise ServiceUnavailableError("Meilisearch is down (fake)")
         return self.choices.get(choice_id, Resolution(query=choice_id, status=Status.NOT_FOUND))
+
+    async def aclose(self) -> None:
+        """Note that the bot closed its resolver."""
+        self.closed = True
 
 
 @dataclass

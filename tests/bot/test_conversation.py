@@ -321,8 +321,11 @@ async def test_an_unexpected_error_gets_an_apology_not_a_traceback(
     make_services: MakeServices, caplog: pytest.LogCaptureFixture
 ) -> None:
     class BrokenResolver:
-        def resolve(self, text: str) -> Any:
+        async def resolve(self, text: str) -> Any:
             raise RuntimeError("boom")
+
+        async def aclose(self) -> None:
+            return None
 
     async with offline_bot(make_services(resolver=BrokenResolver())) as (api, _app):
         reply = await say(api, EN, "Rudaki 45")
@@ -452,3 +455,13 @@ async def test_a_split_street_the_resolver_cannot_expand_asks_for_the_house(
         "Rudaki Avenue is served by several inspectors. Please add the house number"
         in edit.params["text"]
     )
+
+
+async def test_stopping_the_bot_closes_the_resolvers_connections(
+    make_services: MakeServices,
+) -> None:
+    resolver = FakeResolver(answers={"Rudaki 45": resolved("Rudaki 45", make_candidate())})
+    async with offline_bot(make_services(resolver=resolver)) as (api, _app):
+        await say(api, EN, "Rudaki 45")
+        assert not resolver.closed
+    assert resolver.closed

@@ -35,6 +35,7 @@ from bot.unresolved import UnresolvedLog
 from resolver.bootstrap import build_resolver
 from resolver.connection import Endpoint
 from resolver.gazetteer import Gazetteer
+from resolver.meili import MeiliBackend
 from resolver.models import Status
 from resolver.seed import load_gazetteer
 from resolver.server import (
@@ -107,7 +108,7 @@ def gazetteer() -> Gazetteer:
 
 
 @pytest.fixture(scope="module")
-def real_resolver(meili_process: MeiliProcess) -> Iterator[Resolver]:
+def real_search(meili_process: MeiliProcess) -> Iterator[tuple[Resolver, MeiliBackend]]:
     """Build the seed index with ``python -m index_builder build`` and connect the resolver."""
     index = f"bot_e2e_{secrets.token_hex(4)}"
     environment = os.environ | {
@@ -122,16 +123,23 @@ def real_resolver(meili_process: MeiliProcess) -> Iterator[Resolver]:
     settings = MeiliSettings(meili_index=index, meili_timeout_s=1.0)
     endpoint = Endpoint(url=meili_process.url, api_key=SecretStr(meili_process.master_key))
     resolver, backend = build_resolver(settings, endpoint)
-    yield resolver
+    yield resolver, backend
     backend.close()
 
 
+@pytest.fixture(scope="module")
+def real_resolver(real_search: tuple[Resolver, MeiliBackend]) -> Resolver:
+    """The real resolver (blocking), to compare the bot's answers with."""
+    return real_search[0]
+
+
 @pytest.fixture
-def services(real_resolver: Resolver, tmp_path: Path) -> BotServices:
+def services(real_search: tuple[Resolver, MeiliBackend], tmp_path: Path) -> BotServices:
     """The bot's services around the real resolver and sector directory."""
+    resolver, backend = real_search
     return BotServices(
-        resolver=MeiliPlaceResolver(real_resolver),
-        sectors=real_resolver.directory,
+        resolver=MeiliPlaceResolver(resolver, backend.asynchronous()),
+        sectors=resolver.directory,
         catalogue=load_catalogue(),
         limiter=QueryLimiter(per_minute=600, burst=600),
         unresolved=UnresolvedLog(tmp_path / "unresolved.jsonl"),

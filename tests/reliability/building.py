@@ -61,6 +61,7 @@ def make_resolver(
 
 def real_services(
     resolver: Resolver,
+    backend: MeiliBackend,
     *,
     data_dir: Path,
     per_minute: int = 600,
@@ -72,7 +73,8 @@ def real_services(
         bot_reply_deadline_s=reply_deadline_s,
         noziri_data_dir=data_dir,
     )
-    return compose_services(settings, MeiliPlaceResolver(resolver), resolver.directory)
+    place_resolver = MeiliPlaceResolver(resolver, backend.asynchronous())
+    return compose_services(settings, place_resolver, resolver.directory)
 
 
 # One word in each script whose first query makes Meilisearch load a dictionary (seconds).
@@ -109,13 +111,16 @@ class SampledResolver:
         ids = tuple(place.id for place in gazetteer.places)
         return cls(resolver, vocabulary_for(gazetteer), ids)
 
-    def choose(
+    async def choose(
         self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
     ) -> Resolution:
         """Resolve a pressed choice with the real resolver (no search involved)."""
         return self.resolver.choose(choice_id, house=house, lang=lang)
 
-    def resolve(self, text: str) -> Resolution:
+    async def aclose(self) -> None:
+        """Nothing to close: no search."""
+
+    async def resolve(self, text: str) -> Resolution:
         """Return a not-found, resolved or ambiguous answer to ``text``."""
         digest = zlib.crc32(text.encode("utf-8", "surrogatepass"))
         verdict = digest % 3

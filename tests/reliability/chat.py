@@ -17,7 +17,7 @@ from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-from bot.app import BotApplication, add_handlers
+from bot.app import BotApplication, add_handlers, close_services
 from bot.fake_api import ApiCall, BotApiError, FakeBotApi, FakeUser
 from bot.handlers import SERVICES_KEY, BotServices
 from bot.ports import PlaceResolver
@@ -78,24 +78,28 @@ async def feed_press(
 
 @dataclass
 class CountingResolver:
-    """Wrap a resolver and count calls in progress (threads) and their high-water mark."""
+    """Wrap a resolver and count calls in progress and their high-water mark."""
 
     inner: PlaceResolver
     gauge: InFlight = field(default_factory=InFlight)
 
-    def resolve(self, text: str) -> Resolution:
+    async def resolve(self, text: str) -> Resolution:
         """Resolve through the wrapped resolver, counting."""
         self.gauge.enter()
         try:
-            return self.inner.resolve(text)
+            return await self.inner.resolve(text)
         finally:
             self.gauge.leave()
 
-    def choose(
+    async def choose(
         self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
     ) -> Resolution:
         """Resolve a pressed choice through the wrapped resolver (no search, not counted)."""
-        return self.inner.choose(choice_id, house=house, lang=lang)
+        return await self.inner.choose(choice_id, house=house, lang=lang)
+
+    async def aclose(self) -> None:
+        """Close the wrapped resolver."""
+        await self.inner.aclose()
 
 
 class LoopThread:
@@ -170,7 +174,10 @@ async def in_process_bot(services: BotServices) -> AsyncIterator[tuple[FakeBotAp
     application.bot_data[SERVICES_KEY] = services
     add_handlers(application)
     async with application:
-        yield api, application
+        try:
+            yield api, application
+        finally:
+            await close_services(application)
 
 
 class BotSession:

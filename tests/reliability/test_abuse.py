@@ -48,7 +48,7 @@ async def test_flooding_user_is_slowed_down_while_another_keeps_getting_answers(
 ) -> None:
     live, key = live_index
     resolver, backend = make_resolver(meili.url, key, live=live)
-    services = real_services(resolver, data_dir=tmp_path, per_minute=PER_MINUTE)
+    services = real_services(resolver, backend, data_dir=tmp_path, per_minute=PER_MINUTE)
     counting = CountingResolver(services.resolver)
     services.resolver = counting
     clock = SteppedClock()
@@ -82,7 +82,7 @@ async def test_a_burst_from_one_user_does_not_delay_another(
 ) -> None:
     live, key = live_index
     resolver, backend = make_resolver(meili.url, key, live=live)
-    services = real_services(resolver, data_dir=tmp_path, per_minute=PER_MINUTE)
+    services = real_services(resolver, backend, data_dir=tmp_path, per_minute=PER_MINUTE)
     flooder, neighbour = FakeUser(id=11, language_code="en"), FakeUser(id=12, language_code="en")
     try:
         async with offline_bot(services) as (api, _app):

@@ -57,7 +57,7 @@ def bot(
     live, key = live_index
     resolver, backend = make_resolver(meili.url, key, live=live)
     services = real_services(
-        resolver, data_dir=tmp_path_factory.mktemp("forged"), per_minute=1_000_000
+        resolver, backend, data_dir=tmp_path_factory.mktemp("forged"), per_minute=1_000_000
     )
     session = BotSession(services, in_process=True)
     session.text(USER, "Рудаки 45")

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from bot.fake_api import FakeUser
 from bot.i18n import LANGUAGES, load_catalogue
 from resolver.connection import Endpoint
+from resolver.meili import MeiliBackend
 from resolver.models import Resolution, Status
 from resolver.service import Resolver
 from tests.reliability.building import SampledResolver, make_resolver, real_services, warm_up
@@ -77,7 +78,9 @@ def stopwatch(request: pytest.FixtureRequest, figures: dict[str, Any]) -> Iterat
 
 
 @pytest.fixture(scope="module")
-def fuzz_resolver(meili: Endpoint, live_index: tuple[str, SecretStr]) -> Iterator[Resolver]:
+def fuzz_search(
+    meili: Endpoint, live_index: tuple[str, SecretStr]
+) -> Iterator[tuple[Resolver, MeiliBackend]]:
     """The real resolver on the session's published seed index, Meilisearch warmed up.
 
     Meilisearch loads its Chinese, Japanese and Korean dictionaries on the first query in those
@@ -87,19 +90,26 @@ def fuzz_resolver(meili: Endpoint, live_index: tuple[str, SecretStr]) -> Iterato
     live, key = live_index
     warm_up(meili, key, live=live)
     resolver, backend = make_resolver(meili.url, key, live=live)
-    yield resolver
+    yield resolver, backend
     backend.close()
 
 
 @pytest.fixture(scope="module")
+def fuzz_resolver(fuzz_search: tuple[Resolver, MeiliBackend]) -> Resolver:
+    """The real resolver over the warmed-up index."""
+    return fuzz_search[0]
+
+
+@pytest.fixture(scope="module")
 def fuzz_bot(
-    fuzz_resolver: Resolver, tmp_path_factory: pytest.TempPathFactory
+    fuzz_search: tuple[Resolver, MeiliBackend], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BotSession]:
     """The real bot, fed updates directly (no polling round trip), answering real candidates."""
+    resolver, backend = fuzz_search
     services = real_services(
-        fuzz_resolver, data_dir=tmp_path_factory.mktemp("fuzz-bot"), per_minute=1_000_000
+        resolver, backend, data_dir=tmp_path_factory.mktemp("fuzz-bot"), per_minute=1_000_000
     )
-    services.resolver = SampledResolver.over(fuzz_resolver)
+    services.resolver = SampledResolver.over(resolver)
     session = BotSession(services, in_process=True)
     yield session
     session.close()

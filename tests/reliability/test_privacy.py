@@ -33,9 +33,12 @@ INLINE = "Пинҳонӣ Инлайн 5"
 class ExplodingResolver:
     """A resolver that fails in a way nobody planned for."""
 
-    def resolve(self, text: str) -> object:
+    async def resolve(self, text: str) -> object:
         """Fail."""
         raise RuntimeError("unexpected failure deep in the resolver")
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
 
 
 def full_text(record: logging.LogRecord) -> str:
@@ -75,7 +78,7 @@ async def test_debug_logs_of_a_whole_conversation_never_tie_text_to_the_user(
     live, key = live_index
     resolver, backend = make_resolver(meili.url, key, live=live)
     dead, dead_backend = make_resolver(f"http://127.0.0.1:{free_port()}", key, live=live)
-    services = real_services(resolver, data_dir=tmp_path)
+    services = real_services(resolver, backend, data_dir=tmp_path)
     try:
         async with offline_bot(services) as (api, _app):
             for command in ("/start", "/help"):
@@ -92,7 +95,7 @@ async def test_debug_logs_of_a_whole_conversation_never_tie_text_to_the_user(
             since = api.mark()
             api.press_button(USER, max(m for (c, m) in api.messages if c == USER.id), "p:x::forged")
             await api.wait_for("answerCallbackQuery", since=since)
-            services.resolver = MeiliPlaceResolver(dead)
+            services.resolver = MeiliPlaceResolver(dead, dead_backend.asynchronous())
             await ask(api, USER, TYPED[0])  # Meilisearch down
             services.resolver = ExplodingResolver()  # type: ignore[assignment]
             await ask(api, USER, TYPED[1])  # an unexpected exception and its traceback

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import pytest
@@ -130,3 +131,36 @@ def test_latin_text_is_answered_with_latin_names(resolver: Resolver) -> None:
     resolution = resolver.resolve("Rudaki 45")
     assert resolution.best is not None
     assert resolution.best.name == resolution.best.name_en
+
+
+class AwaitedBackend:
+    """The fake engine behind an awaitable interface, as the bot's AsyncMeiliBackend is."""
+
+    def __init__(self, inner: FakeSearchBackend) -> None:
+        self.inner = inner
+        self.closed = False
+
+    async def search_many(self, queries: Sequence[SearchQuery]) -> list[list[Hit]]:
+        await asyncio.sleep(0)  # really suspend, as a network call does
+        return self.inner.search_many(queries)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize(
+    "text", ["кӯчаи Айнӣ 45", "Зелёный базар", "Rudaki 45", "helfrb 45", "Айни", "Душанбе", "zzzz"]
+)
+async def test_awaiting_the_searches_gives_the_same_answer_as_blocking(
+    resolver: Resolver, documents: list[PlaceDocument], text: str
+) -> None:
+    awaited = AwaitedBackend(FakeSearchBackend(documents))
+    assert await resolver.resolve_async(text, awaited) == resolver.resolve(text)
+
+
+async def test_awaiting_a_clear_query_costs_one_search(
+    resolver: Resolver, documents: list[PlaceDocument]
+) -> None:
+    awaited = AwaitedBackend(FakeSearchBackend(documents))
+    await resolver.resolve_async("Зелёный базар", awaited)
+    assert len(awaited.inner.calls) == 1 and len(awaited.inner.calls[0]) == 1
