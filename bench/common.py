@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
+import urllib3
 from rich.console import Console
 from rich.table import Table
 
@@ -95,30 +96,57 @@ def sample_texts(texts: Sequence[str], *, size: int, seed: int = SAMPLE_SEED) ->
 class RawMeili:
     """Plain ``POST /indexes/<uid>/search`` calls over one keep-alive session: the floor.
 
+    The same HTTP clients as the resolver's adapters (urllib3 blocking, aiohttp awaited), so the
+    floor and the resolver differ by the resolver's own work, not by their HTTP libraries.
     Responses are asked for uncompressed (``Accept-Encoding: identity``): Meilisearch streams a
     gzip body in small writes, and on loopback a response over about 1 KB then waits ~40 ms for
     the client's delayed ACK (Nagle). That stall is not search time, so the floor avoids it.
     """
 
     def __init__(self, url: str, *, api_key: str | None, index: str, limit: int = 20) -> None:
-        headers = {"Accept-Encoding": "identity"}
+        self.headers = {"Accept-Encoding": "identity", "Content-Type": "application/json"}
         if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
-        self._path = f"/indexes/{index}/search"
+            self.headers["Authorization"] = f"Bearer {api_key}"
+        self.url = f"{url.rstrip('/')}/indexes/{index}/search"
         self._limit = limit
-        self._client = httpx.Client(
-            base_url=url.rstrip("/"), headers=headers, timeout=10.0, trust_env=False
-        )
+        self._pool = urllib3.PoolManager(headers=self.headers, timeout=10.0, retries=False)
+
+    def body(self, text: str) -> bytes:
+        """The search request for ``text`` as typed."""
+        return json.dumps({"q": text, "limit": self._limit}, ensure_ascii=False).encode()
 
     def search(self, text: str) -> int:
         """Search ``text`` as typed; return the number of hits (raises on an HTTP error)."""
-        response = self._client.post(self._path, json={"q": text, "limit": self._limit})
-        response.raise_for_status()
-        return len(response.json().get("hits", []))
+        response = self._pool.request("POST", self.url, body=self.body(text))
+        return count_hits(response.status, response.data)
 
     def close(self) -> None:
         """Release the session."""
-        self._client.close()
+        self._pool.clear()
+
+
+class AsyncRawMeili:
+    """:class:`RawMeili`, awaited over one aiohttp session (open it inside the event loop)."""
+
+    def __init__(self, raw: RawMeili) -> None:
+        self._raw = raw
+        self._session = aiohttp.ClientSession(headers=raw.headers, trust_env=False)
+
+    async def search(self, text: str) -> int:
+        """Search ``text`` as typed; return the number of hits (raises on an HTTP error)."""
+        async with self._session.post(self._raw.url, data=self._raw.body(text)) as response:
+            return count_hits(response.status, await response.read())
+
+    async def close(self) -> None:
+        """Release the session."""
+        await self._session.close()
+
+
+def count_hits(status: int, data: bytes) -> int:
+    """The number of hits of a search answer; an HTTP error raises."""
+    if status != 200:
+        raise RuntimeError(f"Meilisearch answered HTTP {status}: {data[:200]!r}")
+    return len(json.loads(data).get("hits", []))
 
 
 # ---------------------------------------------------------------- processes and memory

@@ -5,7 +5,7 @@ Run after ``python -m index_builder build``::
     python -m bench.latency [--sample 1500] [--warmup 200] [--profile]
 
 For each text of a fixed random sample of the labelled noisy queries it times, alternating the
-order, one plain ``POST /indexes/<uid>/search`` of the text as typed (one keep-alive httpx
+order, one plain ``POST /indexes/<uid>/search`` of the text as typed (one keep-alive urllib3
 session: the floor) and one ``Resolver.resolve(text)``. The resolver's time is split into its
 multi-search round trip and the Python work around it (parse, readings, scoring, linking).
 Target: resolver p50 at most 1.5 x raw p50. ``--profile`` adds a cProfile of the resolver loop.

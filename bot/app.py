@@ -62,10 +62,10 @@ def build_application(
 ) -> BotApplication:
     """Build the application with every handler; ``api_root`` None means Telegram's server.
 
-    ``concurrent_updates`` bounds the updates handled at once: resolutions run in a small thread
-    pool, and beyond a few dozen the HTTP connection pool only adds overhead (measured: 16 handles
-    a 500-update burst more than twice as fast as 256). Bot API calls go through
-    :class:`bot.request.AiohttpRequest`, a quarter of the CPU of the default httpx request.
+    ``concurrent_updates`` bounds the updates handled at once, and so the searches waiting on
+    Meilisearch (each update awaits at most one at a time); beyond a few dozen, more only adds
+    overhead (measured: 16 handled a 500-update burst more than twice as fast as 256). Bot API
+    calls go through :class:`bot.request.AiohttpRequest`, a quarter of the default's CPU.
     """
     quiet_library_loggers()
     limiter = AIORateLimiter(overall_max_rate=max_sends_per_second, max_retries=2)

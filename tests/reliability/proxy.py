@@ -4,7 +4,8 @@ Every chunk a client sends waits ``delay_s`` before it is forwarded. The proxy c
 flight (a chunk received whose answer has not started coming back) and keeps the maximum, which is
 what "requests do not pile up" is measured with. Requests whose first bytes start with one of
 ``cut_prefixes`` (e.g. ``b"POST /indexes/x/documents"``) are cut off: the connection closes without
-an answer, as when the network breaks halfway through an upload.
+an answer, as when the network breaks halfway through an upload. The head (request line and
+headers) of every request is kept in ``request_heads``, to check what clients send on the wire.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class SlowProxy:
         self.cut = 0
         self.in_flight = InFlight()
         self.connections = InFlight()
+        self.request_heads: list[bytes] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._stopping = threading.Event()
         self._gate = threading.Lock()
@@ -107,6 +109,8 @@ class SlowProxy:
                 if chunk.startswith(self.cut_prefixes) and self.cut_prefixes:
                     self.cut += 1
                     break  # the network breaks: the connection is closed without an answer
+                if not pending.is_set():  # the first chunk of a request holds its head
+                    self.request_heads.append(chunk.partition(b"\r\n\r\n")[0])
                 self._open(pending)
                 time.sleep(self.delay_s)
                 upstream.sendall(chunk)

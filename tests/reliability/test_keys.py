@@ -4,6 +4,7 @@ nothing else, and the master key never shows up in logs, errors or a failing com
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import subprocess
@@ -24,6 +25,7 @@ from resolver.meili import MeiliBackend
 from resolver.server import free_port
 from resolver.settings import PROJECT_ROOT
 from tests.reliability.building import SEED_DIR, make_resolver, master_get
+from tests.reliability.proxy import SlowProxy
 
 pytestmark = pytest.mark.integration
 
@@ -122,22 +124,43 @@ def test_search_key_is_refused_every_admin_action(
     assert state_of(meili, live) == before
 
 
+def authorization_headers(heads: list[bytes]) -> list[str]:
+    """The Authorization header of each recorded request head, "" when it had none."""
+    found = []
+    for head in heads:
+        lines = head.decode("latin-1").split("\r\n")[1:]
+        values = [
+            v.strip()
+            for n, _, v in (x.partition(":") for x in lines)
+            if n.lower() == "authorization"
+        ]
+        found.append(values[0] if len(values) == 1 else "")
+    return found
+
+
 def test_the_resolver_sends_the_search_key_and_nothing_else(
     meili: Endpoint, live_index: tuple[str, SecretStr]
 ) -> None:
+    """On the wire, through both adapters: the blocking one (CLI) and the awaited one (bot)."""
     live, key = live_index
-    seen: list[str] = []
+    proxy = SlowProxy(meili.url).start()
+    resolver, backend = make_resolver(proxy.url, key, live=live)
+    search = backend.asynchronous()
 
-    def record(request: httpx.Request) -> None:
-        seen.append(request.headers.get("authorization", ""))
+    async def resolve_awaiting() -> None:
+        try:
+            await resolver.resolve_async("Рудаки 45", search)
+        finally:
+            await search.aclose()
 
-    resolver, backend = make_resolver(meili.url, key, live=live)
-    backend._client.event_hooks["request"].append(record)
     try:
         resolver.resolve("Рудаки 45")
+        asyncio.run(resolve_awaiting())
     finally:
         backend.close()
-    assert seen and set(seen) == {f"Bearer {key.get_secret_value()}"}
+        proxy.stop()
+    seen = authorization_headers(proxy.request_heads)
+    assert len(seen) >= 2 and set(seen) == {f"Bearer {key.get_secret_value()}"}
 
 
 # --- the master key stays secret ---------------------------------------------------------
