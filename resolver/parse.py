@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from resolver.gazetteer import AddressTerm, TermClass
 from resolver.models import HouseNumber
-from resolver.normalize import fold, latin_key, script_of
+from resolver.normalize import edit_distance, fold, latin_key, script_of
 
 MAX_INPUT_CHARS = 512  # a place query is short; a 4096-character paste is cut here, at a space
 MAX_NAME_WORDS = 10  # Meilisearch reads at most 10 query words
@@ -336,22 +336,14 @@ _MICRODISTRICT_WORDS = ("микрорайон", "mikrorayon", "mikroraion")
 MAX_MICRODISTRICT_TYPOS = 3  # no gazetteer word starting with м is this close to микрорайон
 
 
-def _edit_distance(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        previous, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
-    return row[-1]
-
-
 def _match_microdistrict_stem(word: str) -> TermMatch | None:
     """``микрроайн``, ``мкирорацон``: the most mistyped word of all (a dozen letters typed fast)
     is recognised on its микр-/мкр- stem or within three typos of микрорайон."""
     if _MICRODISTRICT_STEM.match(word) or (
         word[:1] in {"м", "m"}
         and len(_MICRODISTRICT_WORDS[0]) - 3 <= len(word) <= len(_MICRODISTRICT_WORDS[0]) + 3
-        and min(_edit_distance(word, w) for w in _MICRODISTRICT_WORDS) <= MAX_MICRODISTRICT_TYPOS
+        and min(edit_distance(word, w, limit=MAX_MICRODISTRICT_TYPOS) for w in _MICRODISTRICT_WORDS)
+        <= MAX_MICRODISTRICT_TYPOS
     ):
         return TermMatch(TermClass.MICRODISTRICT, 1)
     return None

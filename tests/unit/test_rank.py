@@ -7,11 +7,11 @@ import pytest
 from resolver.backend import Hit
 from resolver.gazetteer import TermClass
 from resolver.index_schema import PlaceDocument
+from resolver.normalize import edit_distance
 from resolver.rank import (
     BUTTON_SCORE,
     Scored,
     decide,
-    edit_distance,
     match_name,
     score_hit,
     within_one_edit,
