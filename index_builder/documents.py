@@ -5,7 +5,7 @@ several sectors by house ranges becomes one document per range (``<place_id>--<n
 already carries the sector its houses belong to.
 
 Search fields hold only text produced by the resolver's own pipeline
-(:func:`resolver.normalize.fold` and :func:`resolver.normalize.latin_key`), the same functions
+(:func:`resolver.text.fold.fold` and :func:`resolver.text.fold.latin_key`), the same functions
 the resolver applies to a query, so ``Хисор`` meets ``Ҳисор`` and ``Rudaki`` meets ``Рӯдакӣ``.
 Every name is indexed twice: as written (``кучаи айни``) and without its street-type word
 (``айни``), so a bare name is an exact match too.
@@ -29,9 +29,9 @@ from resolver.gazetteer import (
     TermClass,
 )
 from resolver.index_schema import GeoPoint, PlaceDocument
-from resolver.normalize import fold as fold_text
-from resolver.normalize import latin_key as latin_key_text
-from resolver.parse import MAX_PHRASE_WORDS, TermMatch, Vocabulary
+from resolver.text.fold import fold as fold_text
+from resolver.text.latin import latin_key as latin_key_text
+from resolver.text.vocabulary import MAX_PHRASE_WORDS, TermMatch, Vocabulary
 
 # Generic words that name the *type* of an address, not the place: stripping them from a name
 # leaves the part residents type (``кӯчаи Айнӣ`` -> ``айни``). Market, park and mall words stay:
@@ -54,13 +54,13 @@ FOLD_CACHE_SIZE = 1 << 17
 
 @lru_cache(maxsize=FOLD_CACHE_SIZE)
 def fold(text: str) -> str:
-    """Return :func:`resolver.normalize.fold` of ``text`` (memoised)."""
+    """Return :func:`resolver.text.fold.fold` of ``text`` (memoised)."""
     return fold_text(text)
 
 
 @lru_cache(maxsize=FOLD_CACHE_SIZE)
 def latin_key(text: str) -> str:
-    """Return :func:`resolver.normalize.latin_key` of ``text`` (memoised)."""
+    """Return :func:`resolver.text.fold.latin_key` of ``text`` (memoised)."""
     return latin_key_text(text)
 
 
@@ -94,9 +94,9 @@ GEO_BONUS = 5
 class TypeWords:
     """Address-type phrases that may be cut off a folded name's ends (``кучаи айни`` -> ``айни``).
 
-    Matching is the resolver's own (:class:`resolver.parse.Vocabulary` over ``seed/terms.yaml``),
-    so a name is indexed exactly as a query naming it is read. A single letter is never cut: in a
-    name it is an initial (``Н. Қарабоев``), not ``н.`` for ноҳия.
+    Matching is the resolver's own (:class:`resolver.text.vocabulary.Vocabulary` over
+    ``seed/terms.yaml``), so a name is indexed exactly as a query naming it is read. A single
+    letter is never cut: in a name it is an initial (``Н. Қарабоев``), not ``н.`` for ноҳия.
     """
 
     vocabulary: Vocabulary

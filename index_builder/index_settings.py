@@ -47,7 +47,7 @@ from collections.abc import Iterable, Mapping
 from index_builder.documents import TypeWords, current_names, fold, latin_key, unique_nonempty
 from resolver.gazetteer import AliasKind, Gazetteer, PlaceAlias
 from resolver.index_schema import RETURNED_FIELDS
-from resolver.normalize import script_of
+from resolver.text.fold import script_of
 
 SEARCHABLE_ATTRIBUTES = ["names", "names_latin", "aliases", "aliases_latin", "address"]
 DISPLAYED_ATTRIBUTES = [*RETURNED_FIELDS, "_geo"]

@@ -4,8 +4,8 @@ The builder writes :class:`PlaceDocument` values (``index_builder.documents``); 
 hits back into the same model (``resolver.meili``). One document per place, and one per house-range
 segment of a street that crosses sectors (``id`` = ``<place_id>--<n>``).
 
-Search fields hold text produced by :func:`resolver.normalize.fold` (Cyrillic folded) and
-:func:`resolver.normalize.latin_key` (Latin key); display fields keep the originals.
+Search fields hold text produced by :func:`resolver.text.fold.fold` (Cyrillic folded) and
+:func:`resolver.text.fold.latin_key` (Latin key); display fields keep the originals.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 LIVE_INDEX = "noziri_places"
-CYRILLIC_FIELDS = ("names", "aliases", "address")  # folded by resolver.normalize.fold
-LATIN_FIELDS = ("names_latin", "aliases_latin")  # resolver.normalize.latin_key
+CYRILLIC_FIELDS = ("names", "aliases", "address")  # folded by resolver.text.fold.fold
+LATIN_FIELDS = ("names_latin", "aliases_latin")  # resolver.text.fold.latin_key
 # What the resolver reads back from a hit: display names, linking, and the search fields it
 # re-scores against (resolver.rank). The index's displayed attributes include at least these.
 RETURNED_FIELDS = (

@@ -22,7 +22,7 @@ from functools import lru_cache
 from resolver.backend import Hit
 from resolver.gazetteer import TermClass
 from resolver.index_schema import PlaceDocument
-from resolver.normalize import edit_distance
+from resolver.text.distance import edit_distance
 
 RESOLVE_SCORE = 0.82  # the winner's score must reach this ...
 RESOLVE_MARGIN = 0.10  # ... and beat the next place by this much

@@ -23,16 +23,13 @@ from dataclasses import dataclass, replace
 from resolver.backend import AsyncSearchBackend, Hit, SearchBackend, SearchQuery
 from resolver.gazetteer import LINEAR_KINDS, Gazetteer, Link, Place, TermClass
 from resolver.models import Candidate, HouseNumber, Resolution, Status
-from resolver.normalize import fix_layout, fold, latin_key, script_of
-from resolver.parse import (
-    ParsedQuery,
-    Vocabulary,
-    numbered_names_from,
-    parse_query,
-    truncate_input,
-)
 from resolver.rank import Scored, Verdict, best_per_place, decide, score_hit
 from resolver.sectors import SectorDirectory
+from resolver.text.fold import fold, script_of
+from resolver.text.latin import latin_key
+from resolver.text.layout import fix_layout
+from resolver.text.parse import ParsedQuery, parse_query, truncate_input
+from resolver.text.vocabulary import Vocabulary, numbered_names_from
 
 SEARCH_LIMIT = 10
 # An address is short; a 4096-character paste costs parse time for nothing past this.

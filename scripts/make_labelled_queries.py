@@ -2,7 +2,7 @@
 
 Each line: ``{"query", "place_id" (null for text naming no Dushanbe place), "house", "noise"}``.
 The noise models follow ``shared/reference/tajik_text.md`` §1.3, §1.4, §2, §3.5 and §4.4 and are
-written here independently of ``resolver.normalize`` on purpose: a query set produced by the
+written here independently of ``resolver.text`` on purpose: a query set produced by the
 resolver's own folding could not catch the resolver's mistakes.
 
 Run: ``python scripts/make_labelled_queries.py [--places PATH] [--out PATH] [--seed N]``.

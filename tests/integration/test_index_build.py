@@ -25,9 +25,10 @@ from index_builder.synthetic import synthetic_gazetteer
 from resolver.connection import Endpoint
 from resolver.gazetteer import Address, Gazetteer, Link, Place, PlaceKind
 from resolver.index_schema import CYRILLIC_FIELDS, LATIN_FIELDS, PlaceDocument
-from resolver.normalize import fold, latin_key
 from resolver.seed import load_gazetteer
 from resolver.settings import PROJECT_ROOT
+from resolver.text.fold import fold
+from resolver.text.latin import latin_key
 
 SEED_DIR = PROJECT_ROOT / "seed"
 

@@ -23,10 +23,11 @@ from resolver.backend import SearchQuery
 from resolver.connection import Endpoint
 from resolver.meili import MeiliBackend
 from resolver.models import HouseNumber, Resolution, Status
-from resolver.parse import Vocabulary, parse_query
 from resolver.seed import load_gazetteer
 from resolver.service import Resolver, vocabulary_for
 from resolver.settings import PROJECT_ROOT
+from resolver.text.parse import parse_query
+from resolver.text.vocabulary import Vocabulary
 
 SEED_DIR = PROJECT_ROOT / "seed"
 

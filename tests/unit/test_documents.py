@@ -29,9 +29,10 @@ from resolver.gazetteer import (
     TermClass,
 )
 from resolver.index_schema import PlaceDocument
-from resolver.normalize import fold, latin_key
 from resolver.seed import load_gazetteer
 from resolver.settings import PROJECT_ROOT
+from resolver.text.fold import fold
+from resolver.text.latin import latin_key
 
 SEED_DIR = PROJECT_ROOT / "seed"
 TERMS = (

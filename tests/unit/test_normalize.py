@@ -14,16 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from resolver import normalize, parse
-from resolver.normalize import (
-    FOLD_STEPS,
-    edit_distance,
-    fix_layout,
-    fold,
-    latin_key,
-    qwerty_word_to_russian,
-    russian_word_to_tajik,
-    script_of,
-)
+from resolver.text.distance import edit_distance
+from resolver.text.fold import FOLD_STEPS, fold, script_of
+from resolver.text.latin import latin_key
+from resolver.text.layout import fix_layout, qwerty_word_to_russian, russian_word_to_tajik
 
 PLACES = Path(__file__).resolve().parents[3] / "shared" / "gazetteer" / "places.jsonl"
 

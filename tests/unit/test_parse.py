@@ -5,26 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from resolver.gazetteer import AddressTerm, TermClass
 from resolver.models import HouseNumber
-from resolver.normalize import fold
-from resolver.parse import (
-    MAX_NAME_WORDS,
-    ParsedQuery,
-    TermsFileError,
-    Vocabulary,
-    load_terms,
-    numbered_names_from,
-    parse_query,
-    parse_terms,
-)
+from resolver.seed import load_gazetteer
+from resolver.text.fold import fold
+from resolver.text.parse import MAX_NAME_WORDS, ParsedQuery, parse_query
+from resolver.text.vocabulary import Vocabulary, numbered_names_from
 
-TERMS_FILE = Path(__file__).resolve().parents[2] / "seed" / "terms.yaml"
-SEED_TERMS = load_terms(TERMS_FILE)
+SEED_TERMS = load_gazetteer(Path(__file__).resolve().parents[2] / "seed").aliases.terms
 VOCABULARY = Vocabulary(
     SEED_TERMS, numbered_names=numbered_names_from(["Испечак-2", "Зарафшон 2", "Бадахшон-1"])
 )
@@ -391,18 +382,6 @@ def test_seed_terms_fold_to_one_class_each() -> None:
             folded = fold(spelling)
             assert folded, spelling
             assert seen.setdefault(folded, term.term_class) is term.term_class, spelling
-
-
-def test_parse_terms_explains_a_malformed_file() -> None:
-    with pytest.raises(TermsFileError, match="term_class"):
-        parse_terms({"terms": [{"term_class": "road", "spellings": ["роад"]}]})
-    with pytest.raises(TermsFileError):
-        parse_terms(yaml.safe_load("terms: street"))
-
-
-def test_load_terms_says_which_file_is_missing(tmp_path: Path) -> None:
-    with pytest.raises(TermsFileError, match=r"missing\.yaml"):
-        load_terms(tmp_path / "missing.yaml")
 
 
 def test_vocabulary_from_a_small_term_list() -> None:

@@ -7,7 +7,6 @@ import pytest
 from resolver.backend import Hit
 from resolver.gazetteer import TermClass
 from resolver.index_schema import PlaceDocument
-from resolver.normalize import edit_distance
 from resolver.rank import (
     BUTTON_SCORE,
     Scored,
@@ -17,6 +16,7 @@ from resolver.rank import (
     within_one_edit,
     word_cost,
 )
+from resolver.text.distance import edit_distance
 
 
 def make_hit(

@@ -1,6 +1,6 @@
 """Read a resident's text: the place name, its house number and the address words around it.
 
-Pure functions over :func:`resolver.normalize.fold` output, used at query time by
+Pure functions over :func:`resolver.text.fold.fold` output, used at query time by
 :class:`resolver.service.Resolver`::
 
     bound the input (length, control characters, Meilisearch syntax)
@@ -10,30 +10,30 @@ Pure functions over :func:`resolver.normalize.fold` output, used at query time b
          but keep numbers that belong to a name (91 мкр, шаҳраки 102, 1-й проезд, 8 марта)
       -> the name is what is left; unsure readings go to ``alternatives``
 
-:func:`parse_terms` validates the ``terms:`` data of ``seed/terms.yaml``; :func:`load_terms` is
-the only function here that reads a file.
+No file I/O: the address words come in as a :class:`~resolver.text.vocabulary.Vocabulary` built
+from the loaded seed.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from resolver.gazetteer import AddressTerm, TermClass
+from resolver.gazetteer import TermClass
 from resolver.models import HouseNumber
-from resolver.normalize import edit_distance, fold, latin_key, script_of
+from resolver.text.distance import edit_distance
+from resolver.text.fold import fold, script_of
+from resolver.text.latin import latin_key
+from resolver.text.vocabulary import MAX_NAME_NUMBER_DIGITS, TermMatch, Vocabulary
 
-MAX_INPUT_CHARS = 512  # a place query is short; a 4096-character paste is cut here, at a space
+# An address is short; a 4096-character paste costs parse time for nothing past this, so it is
+# cut here, at a space. The one input cap: the resolver bounds its text with it before parsing.
+MAX_INPUT_CHARS = 256
 MAX_NAME_WORDS = 10  # Meilisearch reads at most 10 query words
-MAX_PHRASE_WORDS = 4
-MIN_TYPO_WORD_LETTERS = 6  # address words this long are matched one letter off (микорайон)
 MAX_HOUSE_NUMBER = 9999
-MAX_NAME_NUMBER_DIGITS = 2  # "Испечак 2", "Зарафшон 12": longer numbers are houses
 
 # Words a number is part of, not a house number: streets named after dates and anniversaries.
 # Compared by Latin key, so "8 марта", "8 Marta", "40-letiya" and "50 солагии" all match.
@@ -68,158 +68,6 @@ _ORDINAL_NUMBER = re.compile(
     r"(?![^\W_])",
     re.IGNORECASE,
 )
-
-
-class TermsFileError(ValueError):
-    """``seed/terms.yaml`` is missing or malformed; the message says where and how to fix it."""
-
-
-# --- terms ---------------------------------------------------------------------------------------
-
-
-class _TermsFile(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    terms: tuple[AddressTerm, ...]
-
-
-def parse_terms(data: object, *, source: str = "terms.yaml") -> tuple[AddressTerm, ...]:
-    """Validate the parsed YAML of a terms file (``{terms: [{term_class, spellings}]}``).
-
-    Raises:
-        TermsFileError: The data does not have that shape.
-    """
-    try:
-        return _TermsFile.model_validate(data).terms
-    except ValidationError as exc:
-        raise TermsFileError(
-            f"{source}: expected 'terms: [{{term_class: street, spellings: [...]}}, ...]' "
-            f"with term_class one of {[c.value for c in TermClass]}: {exc}"
-        ) from exc
-
-
-def load_terms(path: Path) -> tuple[AddressTerm, ...]:
-    """Read and validate ``seed/terms.yaml``.
-
-    Raises:
-        TermsFileError: The file cannot be read or is malformed.
-    """
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise TermsFileError(f"cannot read address terms from {path}: {exc}") from exc
-    return parse_terms(data, source=str(path))
-
-
-# --- vocabulary ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TermMatch:
-    """An address phrase found in the tokens."""
-
-    term_class: TermClass
-    size: int
-    home_name: bool = False  # the home city or country (Душанбе, Таджикистан): pure filler
-
-
-def _phrase_keys(spelling: str) -> list[tuple[str, ...]]:
-    """The token tuples a spelling matches: folded, and Latin-keyed for Latin spellings."""
-    folded = tuple(fold(spelling).split())
-    keys = [folded] if folded else []
-    if folded and script_of(spelling) == "latin":
-        keys.append(tuple(latin_key(spelling).split()))
-    return keys
-
-
-class Vocabulary:
-    """Address words of ``seed/terms.yaml``, matched on folded tokens (longest phrase first).
-
-    Args:
-        terms: The address terms (``Gazetteer.aliases.terms`` or :func:`load_terms`).
-        numbered_names: Folded "name number" pairs that are place names (``испечак 2``), so
-            "Испечак 2" reads as a name first; see :func:`numbered_names_from`.
-    """
-
-    def __init__(self, terms: Iterable[AddressTerm], *, numbered_names: Iterable[str] = ()) -> None:
-        phrases: dict[tuple[str, ...], TermMatch] = {}
-        for term in terms:
-            for spelling in term.spellings:
-                home = term.term_class is TermClass.CITY and spelling[:1].isupper()
-                for key in _phrase_keys(spelling):
-                    phrases.setdefault(key, TermMatch(term.term_class, len(key), home))
-        self._phrases: Mapping[tuple[str, ...], TermMatch] = phrases
-        self._longest = min(MAX_PHRASE_WORDS, max((len(key) for key in phrases), default=1))
-        self._near = _one_letter_off(phrases)
-        self.numbered_names = frozenset(numbered_names)
-
-    def match(self, words: Sequence[str], start: int) -> TermMatch | None:
-        """Return the longest address phrase starting at ``words[start]``, if any."""
-        for size in range(min(self._longest, len(words) - start), 0, -1):
-            found = self._phrases.get(tuple(words[start : start + size]))
-            if found is not None:
-                return found
-        return None
-
-    def match_typo(self, word: str) -> TermMatch | None:
-        """Match a long word one letter off a long address word (``микорайон``, ``проез``)."""
-        if len(word) < MIN_TYPO_WORD_LETTERS - 1 or word.isdigit():
-            return None
-        exact = self._phrases
-        if (found := self._near.get(word)) is not None:  # a letter left out
-            return found
-        for variant in _deletions(word):  # a letter added, or one letter replaced
-            found = exact.get((variant,)) or self._near.get(variant)
-            long_enough = len(word) >= MIN_TYPO_WORD_LETTERS
-            if found is not None and long_enough and not _is_city(found):
-                return found
-        return None
-
-    def match_latin(self, word: str) -> TermMatch | None:
-        """Match one Latin word by its Latin key (``khiyoboni``, ``hiyoboni``, ``xiyoboni``)."""
-        found = self._phrases.get((latin_key(word),))
-        return found if found is not None and found.size == 1 else None
-
-
-def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
-def _is_city(found: TermMatch) -> bool:
-    return found.term_class is TermClass.CITY
-
-
-def _one_letter_off(phrases: Mapping[tuple[str, ...], TermMatch]) -> dict[str, TermMatch]:
-    """Index every long one-word address term by its one-letter deletions (SymSpell style).
-
-    City words are left out: near-misses of them are parts of names (Таджикистана, Пойтахт).
-    """
-    near: dict[str, TermMatch] = {}
-    for key, found in phrases.items():
-        if len(key) == 1 and len(key[0]) >= MIN_TYPO_WORD_LETTERS and not _is_city(found):
-            for variant in _deletions(key[0]):
-                if (variant,) not in phrases:
-                    near.setdefault(variant, found)
-    return near
-
-
-def numbered_names_from(names: Iterable[str]) -> frozenset[str]:
-    """Collect the folded "word number" pairs of place names (``Испечак-2`` -> ``испечак 2``).
-
-    The resolver passes the gazetteer's names, so "Испечак 2" reads as a name first while
-    "Испечак 28" stays a house number.
-    """
-    found: set[str] = set()
-    for name in names:
-        words = fold(name).split()
-        found.update(
-            f"{words[i - 1]} {words[i]}"
-            for i in range(1, len(words))
-            if words[i].isdigit()
-            and len(words[i]) <= MAX_NAME_NUMBER_DIGITS
-            and not words[i - 1].isdigit()
-        )
-    return frozenset(found)
 
 
 # --- the parsed query ----------------------------------------------------------------------------
