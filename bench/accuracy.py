@@ -27,7 +27,7 @@ from resolver.evaluation import (
 )
 from resolver.sectors import SectorDirectory
 from resolver.seed import load_gazetteer
-from resolver.settings import MeiliSettings
+from search_platform.settings import MeiliSettings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

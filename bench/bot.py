@@ -4,7 +4,7 @@ Run after ``python -m index_builder build``::
 
     python -m bench.bot [--resolvers real fake] [--updates 1000] [--rate 100] [--burst 2000]
 
-The bench runs the project's fake Bot API server (``bot.fake_api``, tornado, real HTTP on
+The bench runs the project's fake Bot API server (``bot.offline.fake_api``, tornado, real HTTP on
 127.0.0.1) and starts the bot as its own process, long polling it with concurrent updates on:
 
 - ``real``: the real entry point, ``python -m bot`` with a token, the real resolver against
@@ -54,11 +54,11 @@ from bench.common import (
     verdict,
     write_result,
 )
-from bot.fake_api import FAKE_TOKEN, FakeBotApi, FakeUser, Json
 from bot.i18n import load_catalogue
+from bot.offline.fake_api import FAKE_TOKEN, FakeBotApi, FakeUser, Json
 from bot.render import render_notice
-from resolver.connection import Endpoint, search_endpoint
-from resolver.settings import PROJECT_ROOT, MeiliSettings
+from search_platform.connection import Endpoint, search_endpoint
+from search_platform.settings import PROJECT_ROOT, MeiliSettings
 
 TARGET_PER_SECOND = 100.0
 TARGET_P95_MS = 50.0

@@ -43,8 +43,8 @@ from bench.common import (
     verdict,
     write_result,
 )
-from resolver.server import Role, data_paths, embedded_server, read_private_file
-from resolver.settings import PROJECT_ROOT, MeiliSettings
+from search_platform.server import Role, data_paths, embedded_server, read_private_file
+from search_platform.settings import PROJECT_ROOT, MeiliSettings
 
 DEFAULT_WORK_DIR = PROJECT_ROOT / ".noziri" / "bench"
 TARGET_SIZE = 100_000

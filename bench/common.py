@@ -26,7 +26,7 @@ import urllib3
 from rich.console import Console
 from rich.table import Table
 
-from resolver.settings import PROJECT_ROOT, MeiliSettings
+from search_platform.settings import PROJECT_ROOT, MeiliSettings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LABELLED_QUERIES = PROJECT_ROOT / "tests" / "data" / "labelled_queries.jsonl"
@@ -235,7 +235,7 @@ def ram_gib() -> float:
 
 def meilisearch_version(settings: MeiliSettings) -> str:
     """Ask the Meilisearch binary the project would run for its version."""
-    from resolver.install import resolve_binary
+    from search_platform.install import resolve_binary
 
     try:
         binary = resolve_binary(settings).path

@@ -43,12 +43,12 @@ from bench.common import (
     write_result,
 )
 from resolver.backend import Hit, SearchBackend, SearchQuery
-from resolver.connection import Endpoint, search_endpoint
 from resolver.meili import MeiliBackend
 from resolver.seed import load_gazetteer
-from resolver.server import data_paths, read_state
 from resolver.service import Resolver, vocabulary_for
-from resolver.settings import MeiliSettings
+from search_platform.connection import Endpoint, search_endpoint
+from search_platform.server import data_paths, read_state
+from search_platform.settings import MeiliSettings
 
 TARGET_RATIO = 1.5
 PROFILE_LINES = 30

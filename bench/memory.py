@@ -42,9 +42,9 @@ from bench.common import (
     verdict,
     write_result,
 )
-from resolver.connection import search_endpoint
-from resolver.server import data_paths
-from resolver.settings import MeiliSettings
+from search_platform.connection import search_endpoint
+from search_platform.server import data_paths
+from search_platform.settings import MeiliSettings
 
 TARGET_BOT_MB = 150.0
 MIB_PER_MB = 1_000_000 / 1_048_576

@@ -27,7 +27,7 @@ from typing import Any
 
 from bench.build import DEFAULT_WORK_DIR
 from bench.common import RESULTS, console, machine, new_table, print_machine, write_result
-from resolver.settings import PROJECT_ROOT
+from search_platform.settings import PROJECT_ROOT
 
 BENCHES = ("build", "latency", "throughput", "bot", "memory")
 QUICK_OPTIONS = {

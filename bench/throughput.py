@@ -50,8 +50,8 @@ from bench.common import (
     write_result,
 )
 from resolver.bootstrap import build_resolver
-from resolver.connection import Endpoint, search_endpoint
-from resolver.settings import MeiliSettings
+from search_platform.connection import Endpoint, search_endpoint
+from search_platform.settings import MeiliSettings
 
 TARGET_PER_SECOND = 300.0
 TARGET_CLIENTS = 16

@@ -20,16 +20,14 @@ from typing import Any
 
 from bot.adapters import MeiliPlaceResolver
 from bot.app import build_application
-from bot.fake_api import FakeUser
 from bot.handlers import BotServices
 from bot.i18n import LANGUAGES, load_catalogue
-from bot.offline import run_offline_chat
 from bot.ports import PlaceResolver, SectorLocator
 from bot.settings import BotSettings
 from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog, format_report, group_queries
 from resolver.errors import NoziriError
-from resolver.settings import MeiliSettings
+from search_platform.settings import MeiliSettings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,11 +99,18 @@ def run_bot(args: argparse.Namespace) -> int:
     )
     # Imported here so that report-unresolved works without the search stack.
     from resolver.bootstrap import open_search  # noqa: PLC0415
+    from search_platform.server import exit_cleanly_on_sigterm  # noqa: PLC0415
+
+    exit_cleanly_on_sigterm()
 
     with open_search(MeiliSettings()) as (resolver, backend):
         place_resolver = MeiliPlaceResolver(resolver, backend.asynchronous())
         services = compose_services(settings, place_resolver, resolver.directory)
         if offline:
+            # The offline chat and its fake Bot API load only when the chat runs.
+            from bot.offline.chat import run_offline_chat  # noqa: PLC0415
+            from bot.offline.fake_api import FakeUser  # noqa: PLC0415
+
             user = FakeUser(id=1, first_name="You", language_code=args.lang)
             asyncio.run(run_offline_chat(services, user=user))
         else:

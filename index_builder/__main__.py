@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from index_builder import publish, validate
+from resolver.errors import NoziriError
+from search_platform.server import exit_cleanly_on_sigterm
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,9 +21,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one sub-command and return its exit status."""
+    """Run one sub-command and return its exit status; a NoziriError prints as a message."""
     args = build_parser().parse_args(argv)
-    return int(args.run(args))
+    exit_cleanly_on_sigterm()
+    try:
+        return int(args.run(args))
+    except NoziriError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -37,11 +37,11 @@ from index_builder.index_settings import index_settings, settings_summary
 from index_builder.keys import ensure_search_key
 from index_builder.synthetic import synthetic_gazetteer
 from index_builder.validate import validate
-from resolver.connection import admin_endpoint, save_search_key
 from resolver.gazetteer import Gazetteer
 from resolver.index_schema import PlaceDocument
 from resolver.seed import SeedLoadError, load_seed
-from resolver.settings import MeiliSettings
+from search_platform.connection import admin_endpoint, save_search_key
+from search_platform.settings import MeiliSettings
 
 DEFAULT_BATCH_SIZE = 10_000
 _DOCUMENT_LIST = TypeAdapter(list[PlaceDocument])

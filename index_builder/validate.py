@@ -38,7 +38,7 @@ from resolver.seed import (
     SeedLocations,
     load_seed,
 )
-from resolver.settings import PROJECT_ROOT, MeiliSettings
+from search_platform.settings import PROJECT_ROOT, MeiliSettings
 
 DEFAULT_REFERENCE = PROJECT_ROOT.parent / "shared" / "gazetteer" / "places.jsonl"
 # Dushanbe's extent (degrees). Coordinates outside it are typos (swapped lat/lon, lost digit).

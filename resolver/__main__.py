@@ -14,7 +14,8 @@ from resolver.bootstrap import open_resolver
 from resolver.errors import NoziriError
 from resolver.models import Candidate, Resolution, Status
 from resolver.service import Resolver
-from resolver.settings import MeiliSettings
+from search_platform.server import exit_cleanly_on_sigterm
+from search_platform.settings import MeiliSettings
 
 
 def candidate_json(candidate: Candidate) -> dict[str, Any]:
@@ -100,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not args.batch and not args.text:
         build_parser().error("give a text to resolve, or --batch")
+    exit_cleanly_on_sigterm()
     try:
         with open_resolver(MeiliSettings()) as resolver:
             if args.batch:

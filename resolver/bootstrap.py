@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from resolver.connection import Endpoint, search_endpoint
 from resolver.meili import MeiliBackend
 from resolver.seed import load_gazetteer
 from resolver.service import Resolver, vocabulary_for
-from resolver.settings import MeiliSettings
+from search_platform.connection import Endpoint, search_endpoint
+from search_platform.settings import MeiliSettings
 
 
 def build_resolver(settings: MeiliSettings, endpoint: Endpoint) -> tuple[Resolver, MeiliBackend]:

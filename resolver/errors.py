@@ -40,7 +40,7 @@ class ChecksumMismatch(SetupError):  # noqa: N818  (names read as the event, lik
         super().__init__(
             f"checksum mismatch for {path}: expected sha256 {expected}, got {actual}. "
             "The download is corrupt or not the pinned release: delete it and run "
-            "`python -m resolver.install --force`, or set MEILI_BINARY to a trusted binary."
+            "`python -m search_platform.install --force`, or set MEILI_BINARY to a trusted binary."
         )
 
 

@@ -23,7 +23,7 @@ shared_libraries() {
 command -v docker >/dev/null || { echo "error: docker is not installed (apt-get install -y docker.io)" >&2; exit 1; }
 docker info >/dev/null 2>&1 || { echo "error: no Docker engine answers: start dockerd first (see .ci/run)" >&2; exit 1; }
 ensure_venv
-binary="$("$PY" -m resolver.install --print-path)"
+binary="$("$PY" -m search_platform.install --print-path)"
 
 context="$(mktemp -d)"
 trap 'rm -rf "$context"' EXIT

@@ -27,6 +27,6 @@ ensure_venv() {
 
 # Install (or find) the pinned Meilisearch binary and print what was done.
 ensure_meilisearch() {
-    say "meilisearch: python -m resolver.install"
-    "$PY" -m resolver.install
+    say "meilisearch: python -m search_platform.install"
+    "$PY" -m search_platform.install
 }

@@ -1,7 +1,8 @@
 """Offline end to end: the real application, over HTTP, against the project's fake Bot API server.
 
 Each test runs python-telegram-bot's real network layer (long polling ``getUpdates``, sending,
-editing, answering) against :class:`bot.fake_api.FakeBotApi` on 127.0.0.1, with a fake resolver.
+editing, answering) against :class:`bot.offline.fake_api.FakeBotApi` on 127.0.0.1, with a fake
+resolver.
 The variant with the real resolver and a real Meilisearch is in ``tests/integration``.
 """
 
@@ -16,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from bot.fake_api import ApiCall, FakeBotApi, FakeUser
-from bot.offline import chat_loop, offline_bot
+from bot.offline.chat import chat_loop, offline_bot
+from bot.offline.fake_api import ApiCall, FakeBotApi, FakeUser
 from bot.throttle import QueryLimiter
 from tests.bot.conftest import MakeServices
 from tests.bot.fakes import (

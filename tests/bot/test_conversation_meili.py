@@ -26,19 +26,20 @@ from pydantic import SecretStr
 from shapely.geometry import shape
 
 from bot.adapters import MeiliPlaceResolver
-from bot.fake_api import ApiCall, FakeBotApi, FakeUser
 from bot.handlers import BotServices
 from bot.i18n import load_catalogue
-from bot.offline import offline_bot
+from bot.offline.chat import offline_bot
+from bot.offline.fake_api import ApiCall, FakeBotApi, FakeUser
 from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog
 from resolver.bootstrap import build_resolver
-from resolver.connection import Endpoint
 from resolver.gazetteer import Gazetteer
 from resolver.meili import MeiliBackend
 from resolver.models import Status
 from resolver.seed import load_gazetteer
-from resolver.server import (
+from resolver.service import Resolver
+from search_platform.connection import Endpoint
+from search_platform.server import (
     LOOPBACK,
     free_port,
     spawn,
@@ -46,8 +47,7 @@ from resolver.server import (
     wait_until_healthy,
     write_server_config,
 )
-from resolver.service import Resolver
-from resolver.settings import MeiliSettings
+from search_platform.settings import MeiliSettings
 from tests.integration.conftest import find_binary_or_fail
 
 pytestmark = pytest.mark.integration

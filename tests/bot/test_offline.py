@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 
-from bot.offline import StdinLines, parse_location
+from bot.offline.chat import StdinLines, parse_location
 
 
 async def test_lines_split_across_chunks_arrive_whole() -> None:

@@ -10,9 +10,9 @@ import pytest
 from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 
-from bot.fake_api import FakeBotApi
+from bot.offline.fake_api import FakeBotApi
 from bot.request import AiohttpRequest, env_proxy, proxy_for
-from resolver.server import free_port
+from search_platform.server import free_port
 
 
 @pytest.fixture

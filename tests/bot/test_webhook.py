@@ -9,7 +9,7 @@ import pytest
 
 from bot.__main__ import webhook_options
 from bot.app import build_application
-from bot.fake_api import FakeBotApi, FakeUser
+from bot.offline.fake_api import FakeBotApi, FakeUser
 from bot.settings import BotSettings
 from tests.bot.conftest import MakeServices
 

@@ -1,7 +1,7 @@
 """Fixtures for tests against a real Meilisearch.
 
-``meili`` (session): an :class:`~resolver.connection.Endpoint` with the master key, served by a
-testcontainers ``DockerContainer`` started from ``MEILI_TEST_IMAGE`` (default: the official
+``meili`` (session): an :class:`~search_platform.connection.Endpoint` with the master key, served by
+a testcontainers ``DockerContainer`` started from ``MEILI_TEST_IMAGE`` (default: the official
 ``getmeili/meilisearch:v1.21.0``; ``.ci/run`` sets the locally built ``noziri/meilisearch:1.21.0``),
 on the host network at 127.0.0.1 and a free port. The image must already exist locally: a test
 never pulls. Only where no Docker engine is reachable (or, outside CI, the image is missing) does
@@ -31,10 +31,10 @@ import meilisearch
 import pytest
 from pydantic import SecretStr
 
-from resolver.connection import Endpoint
 from resolver.errors import NoziriError
-from resolver.install import MEILISEARCH, resolve_binary
-from resolver.server import (
+from search_platform.connection import Endpoint
+from search_platform.install import MEILISEARCH, resolve_binary
+from search_platform.server import (
     LOOPBACK,
     MAX_INDEXING_MEMORY,
     free_port,
@@ -42,7 +42,7 @@ from resolver.server import (
     stop_process,
     write_server_config,
 )
-from resolver.settings import MeiliSettings
+from search_platform.settings import MeiliSettings
 
 OFFICIAL_IMAGE = f"getmeili/meilisearch:v{MEILISEARCH.version}"
 LOCAL_IMAGE = f"noziri/meilisearch:{MEILISEARCH.version}"

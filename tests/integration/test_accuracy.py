@@ -16,7 +16,6 @@ from index_builder.admin import MeiliAdmin
 from index_builder.documents import build_documents
 from index_builder.index_settings import index_settings
 from index_builder.publish import BuildPlan, publish
-from resolver.connection import Endpoint
 from resolver.evaluation import Report, evaluate, load_labelled
 from resolver.gazetteer import Gazetteer
 from resolver.meili import MeiliBackend
@@ -24,7 +23,8 @@ from resolver.models import Status
 from resolver.sectors import SectorDirectory
 from resolver.seed import load_gazetteer
 from resolver.service import Resolver, vocabulary_for
-from resolver.settings import PROJECT_ROOT
+from search_platform.connection import Endpoint
+from search_platform.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.integration
 

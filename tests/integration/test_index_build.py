@@ -22,13 +22,13 @@ from index_builder.index_settings import index_settings
 from index_builder.keys import ensure_search_key
 from index_builder.publish import BuildPlan, dry_run, publish
 from index_builder.synthetic import synthetic_gazetteer
-from resolver.connection import Endpoint
 from resolver.gazetteer import Address, Gazetteer, Link, Place, PlaceKind
 from resolver.index_schema import CYRILLIC_FIELDS, LATIN_FIELDS, PlaceDocument
 from resolver.seed import load_gazetteer
-from resolver.settings import PROJECT_ROOT
 from resolver.text.fold import fold
 from resolver.text.latin import latin_key
+from search_platform.connection import Endpoint
+from search_platform.settings import PROJECT_ROOT
 
 SEED_DIR = PROJECT_ROOT / "seed"
 

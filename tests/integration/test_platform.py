@@ -18,16 +18,23 @@ import pytest
 from meilisearch.errors import MeilisearchApiError
 from pydantic import SecretStr
 
-from resolver.connection import (
+from resolver.errors import ChecksumMismatch, MeiliUnavailable, MissingSearchKey, SetupError
+from search_platform.connection import (
     Endpoint,
     admin_endpoint,
     save_search_key,
     search_endpoint,
 )
-from resolver.errors import ChecksumMismatch, MeiliUnavailable, MissingSearchKey, SetupError
-from resolver.install import MEILISEARCH, install, sha256_of, verify_checksum
-from resolver.server import DataPaths, Role, embedded_server, read_state, show_status, stop_recorded
-from resolver.settings import MeiliSettings
+from search_platform.install import MEILISEARCH, install, sha256_of, verify_checksum
+from search_platform.server import (
+    DataPaths,
+    Role,
+    embedded_server,
+    read_state,
+    show_status,
+    stop_recorded,
+)
+from search_platform.settings import MeiliSettings
 
 MakeSettings = Callable[..., MeiliSettings]
 
@@ -67,12 +74,13 @@ def write_script(path: Path, body: str) -> Path:
 OWNER_CODE = """
 import sys, time
 from pathlib import Path
-from resolver.server import embedded_server
-from resolver.settings import MeiliSettings
+from search_platform.server import embedded_server, exit_cleanly_on_sigterm
+from search_platform.settings import MeiliSettings
 settings = MeiliSettings(
     _env_file=None, meili_url=None, noziri_data_dir=Path(sys.argv[1]),
     meili_binary=Path(sys.argv[2]),
 )
+exit_cleanly_on_sigterm()
 with embedded_server(settings) as server:
     print(server.url, server.pid, flush=True)
     time.sleep(120)
@@ -387,7 +395,7 @@ def test_checksum_of_a_wrong_file_is_rejected_with_both_hashes(tmp_path: Path) -
     message = str(caught.value)
     assert MEILISEARCH.sha256 in message
     assert sha256_of(fake) in message
-    assert "python -m resolver.install --force" in message
+    assert "python -m search_platform.install --force" in message
 
 
 @pytest.fixture

@@ -20,14 +20,14 @@ from index_builder.index_settings import index_settings
 from index_builder.keys import ensure_search_key
 from index_builder.publish import BuildPlan, publish
 from resolver.backend import SearchQuery
-from resolver.connection import Endpoint
 from resolver.meili import MeiliBackend
 from resolver.models import HouseNumber, Resolution, Status
 from resolver.seed import load_gazetteer
 from resolver.service import Resolver, vocabulary_for
-from resolver.settings import PROJECT_ROOT
 from resolver.text.parse import parse_query
 from resolver.text.vocabulary import Vocabulary
+from search_platform.connection import Endpoint
+from search_platform.settings import PROJECT_ROOT
 
 SEED_DIR = PROJECT_ROOT / "seed"
 

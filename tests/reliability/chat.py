@@ -18,8 +18,8 @@ from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import BotApplication, add_handlers, close_services
-from bot.fake_api import ApiCall, BotApiError, FakeBotApi, FakeUser
 from bot.handlers import SERVICES_KEY, BotServices
+from bot.offline.fake_api import ApiCall, BotApiError, FakeBotApi, FakeUser
 from bot.ports import PlaceResolver
 from resolver.models import HouseNumber, Resolution
 from tests.reliability.proxy import InFlight
@@ -188,7 +188,7 @@ class BotSession:
     """
 
     def __init__(self, services: Any, *, in_process: bool = False, **build_options: Any) -> None:
-        from bot.offline import offline_bot
+        from bot.offline.chat import offline_bot
 
         self.thread = LoopThread()
         self._context = (

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from resolver.connection import Endpoint
+from search_platform.connection import Endpoint
 from tests.integration.conftest import (
     candidate_images,
     docker_engine,

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 from pydantic import SecretStr
 
-from resolver.connection import Endpoint
-from resolver.server import (
+from search_platform.connection import Endpoint
+from search_platform.server import (
     LOOPBACK,
     MAX_INDEXING_MEMORY,
     free_port,

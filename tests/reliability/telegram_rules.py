@@ -13,7 +13,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from bot.fake_api import ApiCall
+from bot.offline.fake_api import ApiCall
 
 ALLOWED_TAGS = frozenset(
     {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span"}

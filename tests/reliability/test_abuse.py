@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from bot.fake_api import FakeUser
 from bot.i18n import load_catalogue
-from bot.offline import offline_bot
+from bot.offline.chat import offline_bot
+from bot.offline.fake_api import FakeUser
 from bot.settings import BotSettings
-from resolver.connection import Endpoint
+from search_platform.connection import Endpoint
 from tests.reliability.building import make_resolver, real_services
 from tests.reliability.chat import CountingResolver, ask, timed_ask
 

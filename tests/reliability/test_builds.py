@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 
 from index_builder.admin import BuildError, MeiliAdmin, RetryPolicy
-from resolver.connection import Endpoint
 from resolver.meili import MeiliBackend
 from resolver.service import Resolver
-from resolver.settings import PROJECT_ROOT
+from search_platform.connection import Endpoint
+from search_platform.settings import PROJECT_ROOT
 from tests.reliability.building import (
     SEED_DIR,
     Answer,

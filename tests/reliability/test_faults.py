@@ -21,14 +21,14 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from bot.fake_api import FakeUser
 from bot.i18n import load_catalogue
-from bot.offline import offline_bot
-from resolver.connection import Endpoint
+from bot.offline.chat import offline_bot
+from bot.offline.fake_api import FakeUser
 from resolver.errors import MeiliUnavailable
 from resolver.meili import MeiliBackend
 from resolver.models import Resolution
 from resolver.service import Resolver
+from search_platform.connection import Endpoint
 from tests.reliability.building import (
     DICTIONARY_SCRIPTS,
     admin_for,

@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from bot.callbacks import CallbackSigner, encode_contact, encode_pick
-from bot.fake_api import ApiCall, FakeUser
 from bot.handlers import services_of_app
 from bot.i18n import LANGUAGES, load_catalogue
+from bot.offline.fake_api import ApiCall, FakeUser
 from bot.recent import BoundedMemo, RecentlyShown
-from resolver.connection import Endpoint
 from resolver.seed import load_gazetteer
+from search_platform.connection import Endpoint
 from tests.reliability.building import SEED_DIR, make_resolver, real_services
 from tests.reliability.chat import BotSession
 from tests.reliability.conftest import ErrorLog

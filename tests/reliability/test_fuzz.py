@@ -20,12 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from bot.fake_api import FakeUser
 from bot.i18n import LANGUAGES, load_catalogue
-from resolver.connection import Endpoint
+from bot.offline.fake_api import FakeUser
 from resolver.meili import MeiliBackend
 from resolver.models import Resolution, Status
 from resolver.service import Resolver
+from search_platform.connection import Endpoint
 from tests.reliability.building import SampledResolver, make_resolver, real_services, warm_up
 from tests.reliability.chat import BotSession
 from tests.reliability.conftest import ErrorLog

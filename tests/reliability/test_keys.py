@@ -19,11 +19,11 @@ from pydantic import SecretStr
 
 from index_builder.admin import BuildError, MeiliAdmin, RetryPolicy
 from resolver.backend import SearchQuery
-from resolver.connection import Endpoint
 from resolver.errors import NoziriError
 from resolver.meili import MeiliBackend
-from resolver.server import free_port
-from resolver.settings import PROJECT_ROOT
+from search_platform.connection import Endpoint
+from search_platform.server import free_port
+from search_platform.settings import PROJECT_ROOT
 from tests.reliability.building import SEED_DIR, make_resolver, master_get
 from tests.reliability.proxy import SlowProxy
 

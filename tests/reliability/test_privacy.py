@@ -16,10 +16,10 @@ import pytest
 from pydantic import SecretStr
 
 from bot.adapters import MeiliPlaceResolver
-from bot.fake_api import FakeBotApi, FakeUser
-from bot.offline import offline_bot
-from resolver.connection import Endpoint
-from resolver.server import free_port
+from bot.offline.chat import offline_bot
+from bot.offline.fake_api import FakeBotApi, FakeUser
+from search_platform.connection import Endpoint
+from search_platform.server import free_port
 from tests.reliability.building import make_resolver, real_services
 from tests.reliability.chat import ask
 

@@ -30,9 +30,9 @@ from resolver.gazetteer import (
 )
 from resolver.index_schema import PlaceDocument
 from resolver.seed import load_gazetteer
-from resolver.settings import PROJECT_ROOT
 from resolver.text.fold import fold
 from resolver.text.latin import latin_key
+from search_platform.settings import PROJECT_ROOT
 
 SEED_DIR = PROJECT_ROOT / "seed"
 TERMS = (

@@ -19,7 +19,7 @@ from resolver.gazetteer import (
 )
 from resolver.sectors import SectorDirectory
 from resolver.seed import load_gazetteer
-from resolver.settings import PROJECT_ROOT
+from search_platform.settings import PROJECT_ROOT
 
 
 def square(lon: float, lat: float, size: float = 0.01) -> dict[str, object]:

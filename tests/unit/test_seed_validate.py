@@ -40,7 +40,7 @@ from resolver.seed import (
     load_seed,
     parse_seed,
 )
-from resolver.settings import PROJECT_ROOT
+from search_platform.settings import PROJECT_ROOT
 
 REAL_SEED = PROJECT_ROOT / "seed"
 

@@ -14,7 +14,7 @@ from resolver.index_schema import PlaceDocument
 from resolver.models import Status
 from resolver.seed import load_gazetteer
 from resolver.service import Resolver, vocabulary_for
-from resolver.settings import PROJECT_ROOT
+from search_platform.settings import PROJECT_ROOT
 
 
 class FakeSearchBackend:

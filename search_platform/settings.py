@@ -2,7 +2,7 @@
 
 Read from the environment (and ``.env``): ``MEILI_URL`` and ``MEILI_MASTER_KEY`` point at an
 existing server; without ``MEILI_URL`` the commands start and manage an embedded Meilisearch
-(see :mod:`resolver.server`).
+(see :mod:`search_platform.server`).
 """
 
 from __future__ import annotations

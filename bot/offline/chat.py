@@ -2,8 +2,8 @@
 
 ``python -m bot`` without ``TELEGRAM_BOT_TOKEN`` lands here. The application is the same one that
 talks to Telegram (same handlers, texts and buttons); only its Bot API server is
-:class:`bot.fake_api.FakeBotApi` on 127.0.0.1. What the bot sends is printed as plain text, and
-its buttons are numbered: typing the number presses the button.
+:class:`bot.offline.fake_api.FakeBotApi` on 127.0.0.1. What the bot sends is printed as plain
+text, and its buttons are numbered: typing the number presses the button.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from bot.app import BotApplication, build_application
-from bot.fake_api import ApiCall, FakeBotApi, FakeUser
 from bot.handlers import BotServices
+from bot.offline.fake_api import ApiCall, FakeBotApi, FakeUser
 
 CITY_CENTRE: Final = (38.5598, 68.7870)
 HELP: Final = (

@@ -16,8 +16,8 @@ process that only searches can start the server without ever reading the key. An
 is already running (state file, live pid, healthy ``/health``) is reused, and only an instance
 this process started is stopped: when its context exits, at interpreter exit, or on SIGTERM. Each
 process using the server leaves a lease file in ``clients/``; the starter leaves the server
-running while another live process still holds a lease (``python -m resolver.server stop`` ends
-such a leftover, and the next command reuses it).
+running while another live process still holds a lease (``python -m search_platform.server stop``
+ends such a leftover, and the next command reuses it).
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from resolver.errors import MeiliUnavailable, SetupError
-from resolver.install import resolve_binary
-from resolver.settings import MeiliSettings
+from search_platform.install import resolve_binary
+from search_platform.settings import MeiliSettings
 
 LOGGER = logging.getLogger(__name__)
 LOOPBACK = "127.0.0.1"
@@ -473,10 +473,18 @@ def exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def install_shutdown_hooks() -> None:
-    """Register the atexit hook (once), and a SIGTERM handler if nobody else installed one."""
+def register_shutdown() -> None:
+    """Register the atexit hook that stops the servers this process started (once)."""
     atexit.unregister(shutdown_all)
     atexit.register(shutdown_all)
+
+
+def exit_cleanly_on_sigterm() -> None:
+    """Make SIGTERM exit through atexit, so an embedded server started here is stopped.
+
+    Entry points call this once in ``main`` (connecting never installs a signal handler). It
+    does nothing off the main thread or when another handler is already installed.
+    """
     if threading.current_thread() is not threading.main_thread():
         return
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
@@ -492,7 +500,7 @@ def start_embedded(
     process, port = start_process(binary, config=config, log=paths.log, timeout_s=timeout_s)
     url = f"http://{LOOPBACK}:{port}"
     _STARTED[process.pid] = (process, paths)
-    install_shutdown_hooks()
+    register_shutdown()
     write_state(paths, ServerState(pid=process.pid, port=port, url=url))
     return EmbeddedServer(url=url, pid=process.pid, started_here=True)
 
@@ -577,11 +585,12 @@ def show_status(settings: MeiliSettings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m resolver.server {start,status,stop}``: manage the embedded server by hand."""
-    parser = argparse.ArgumentParser(prog="python -m resolver.server", description=__doc__)
+    """``python -m search_platform.server {start,status,stop}``: run the embedded server by hand."""
+    parser = argparse.ArgumentParser(prog="python -m search_platform.server", description=__doc__)
     parser.add_argument("command", choices=["start", "status", "stop"])
     command = parser.parse_args(argv).command
     settings = MeiliSettings()
+    exit_cleanly_on_sigterm()
     try:
         if command == "start":
             return serve_forever(settings)

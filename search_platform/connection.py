@@ -1,11 +1,11 @@
 """How every command reaches Meilisearch: one admin role, one search role.
 
-Two ways to connect, chosen by the settings (:class:`~resolver.settings.MeiliSettings`):
+Two ways to connect, chosen by the settings (:class:`~search_platform.settings.MeiliSettings`):
 
 - ``MEILI_URL`` set: use that server. The admin role sends ``MEILI_MASTER_KEY``; the search role
   sends ``MEILI_SEARCH_KEY`` (or, if unset, the key the last ``index_builder build`` saved).
-- ``MEILI_URL`` unset: start or reuse the embedded server (:mod:`resolver.server`). The admin role
-  reads the generated master key from ``<data_dir>/master.key``; the search role reads only
+- ``MEILI_URL`` unset: start or reuse the embedded server (:mod:`search_platform.server`). The admin
+  role reads the generated master key from ``<data_dir>/master.key``; the search role reads only
   ``<data_dir>/search.key``, which the index builder writes with :func:`save_search_key`.
 
 Usage::
@@ -29,14 +29,14 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from resolver.errors import MissingSearchKey
-from resolver.server import (
+from search_platform.server import (
     Role,
     data_paths,
     embedded_server,
     read_private_file,
     write_private_file,
 )
-from resolver.settings import MeiliSettings
+from search_platform.settings import MeiliSettings
 
 
 @dataclass(frozen=True)
