@@ -5,7 +5,7 @@ several sectors by house ranges becomes one document per range (``<place_id>--<n
 already carries the sector its houses belong to.
 
 Search fields hold only text produced by the resolver's own pipeline
-(:func:`resolver.text.fold.fold` and :func:`resolver.text.fold.latin_key`), the same functions
+(:func:`resolver.text.fold.fold` and :func:`resolver.text.latin.latin_key`), the same functions
 the resolver applies to a query, so ``Хисор`` meets ``Ҳисор`` and ``Rudaki`` meets ``Рӯдакӣ``.
 Every name is indexed twice: as written (``кучаи айни``) and without its street-type word
 (``айни``), so a bare name is an exact match too.
@@ -28,7 +28,7 @@ from resolver.gazetteer import (
     PlaceKind,
     TermClass,
 )
-from resolver.index_schema import GeoPoint, PlaceDocument
+from resolver.index_schema import GeoPoint, PlaceDocument, segment_id
 from resolver.text.fold import fold as fold_text
 from resolver.text.latin import latin_key as latin_key_text
 from resolver.text.vocabulary import MAX_PHRASE_WORDS, TermMatch, Vocabulary
@@ -60,7 +60,7 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=FOLD_CACHE_SIZE)
 def latin_key(text: str) -> str:
-    """Return :func:`resolver.text.fold.latin_key` of ``text`` (memoised)."""
+    """Return :func:`resolver.text.latin.latin_key` of ``text`` (memoised)."""
     return latin_key_text(text)
 
 
@@ -168,19 +168,15 @@ def aliases_by_place(aliases: Iterable[PlaceAlias]) -> dict[str, list[str]]:
 
 
 def links_by_place(links: Iterable[Link]) -> dict[str, list[Link]]:
-    """Group sector links by place id, ordered along the street (by first house, then parity)."""
+    """Group sector links by place id, in file order.
+
+    File order is the resolver's order too (:meth:`resolver.sectors.SectorDirectory.links_for`):
+    segment ``n`` of a split street is the same link for the builder and for a button press.
+    """
     grouped: dict[str, list[Link]] = {}
     for link in links:
         grouped.setdefault(link.place_id, []).append(link)
-    for place_links in grouped.values():
-        place_links.sort(key=link_order)
     return grouped
-
-
-def link_order(link: Link) -> tuple[int, str, str]:
-    """Order links by house range start, parity and sector id."""
-    houses = link.houses
-    return (houses.start if houses else 0, houses.parity if houses else "", link.sector_id)
 
 
 class SearchFields(NamedTuple):
@@ -322,7 +318,7 @@ def is_split(links: Sequence[Link]) -> bool:
 def segment_fields(place_id: str, link: Link, number: int) -> dict[str, Any]:
     """Return the fields of one house-range segment of a split street (its own id)."""
     return {
-        "id": f"{place_id}--{number}",
+        "id": segment_id(place_id, number),
         "segment": number,
         "sector_id": link.sector_id,
         **house_fields(link.houses),

@@ -5,7 +5,7 @@ hits back into the same model (``resolver.meili``). One document per place, and 
 segment of a street that crosses sectors (``id`` = ``<place_id>--<n>``).
 
 Search fields hold text produced by :func:`resolver.text.fold.fold` (Cyrillic folded) and
-:func:`resolver.text.fold.latin_key` (Latin key); display fields keep the originals.
+:func:`resolver.text.latin.latin_key` (Latin key); display fields keep the originals.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 LIVE_INDEX = "noziri_places"
+SEGMENT_MARK = "--"
 CYRILLIC_FIELDS = ("names", "aliases", "address")  # folded by resolver.text.fold.fold
-LATIN_FIELDS = ("names_latin", "aliases_latin")  # resolver.text.fold.latin_key
+LATIN_FIELDS = ("names_latin", "aliases_latin")  # resolver.text.latin.latin_key
 # What the resolver reads back from a hit: display names, linking, and the search fields it
 # re-scores against (resolver.rank). The index's displayed attributes include at least these.
 RETURNED_FIELDS = (
@@ -74,3 +75,18 @@ class PlaceDocument(BaseModel):
     address: str | None = None  # folded "street house" of a building, so "Рудаки 83" finds ЦУМ
     popularity: int = 0  # tie-breaker: avenues and big landmarks first
     geo: GeoPoint | None = Field(default=None, alias="_geo")
+
+
+def segment_id(place_id: str, number: int) -> str:
+    """The document id of a split street's ``number``-th (1-based, in file order) segment.
+
+    The builder names segment documents with it and the resolver reads button ids back with
+    :func:`split_choice_id`: one definition, so the two always agree.
+    """
+    return f"{place_id}{SEGMENT_MARK}{number}"
+
+
+def split_choice_id(choice_id: str) -> tuple[str, int | None]:
+    """Split a document or button id into place id and segment number (None for a place)."""
+    place_id, _, segment = choice_id.partition(SEGMENT_MARK)
+    return place_id, int(segment) if segment.isdigit() else None

@@ -1,4 +1,4 @@
-"""Score candidates and decide: pure functions over hits and the parsed query.
+"""Step 4 of the resolver: score every hit against every reading (pure).
 
 Meilisearch is generous by design (typos, prefixes, dropped words), which is right for recall and
 wrong for a verdict. So every hit is re-scored here against the text the resident typed:
@@ -9,26 +9,21 @@ wrong for a verdict. So every hit is re-scored here against the text the residen
   district "ноҳияи Сино" fully, the avenue "Абӯалӣ ибни Сино" only in part);
 * the edit distance spent, the engine's own score, and whether the type word fits the kind.
 
-A place is ``resolved`` only when every query word is accounted for, the score is high and no
-other place comes close; otherwise close places become buttons, or the answer is ``not_found``.
+The verdict on the scores is :mod:`resolver.decide`'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from resolver.backend import Hit
 from resolver.gazetteer import TermClass
 from resolver.index_schema import PlaceDocument
+from resolver.readings import Reading
 from resolver.text.distance import edit_distance
 
-RESOLVE_SCORE = 0.82  # the winner's score must reach this ...
-RESOLVE_MARGIN = 0.10  # ... and beat the next place by this much
-BUTTON_SCORE = 0.45  # places below this are not offered at all
-BUTTON_WINDOW = 0.25  # buttons: places within this distance of the winner
-MAX_BUTTONS = 5
 ADDRESS_FACTOR = 0.8  # a match through a building's street address counts for less
 EXTRA_WORD_BONUS = 0.03  # per set-aside word (type word, initial) the name also holds
 # The index's typo budget (index_builder.index_settings reads these too): 1 edit from 4 letters,
@@ -58,14 +53,6 @@ class Scored:
     score: float
     query_coverage: float
     reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What the scores say: the status and the places to show, best first."""
-
-    status: str  # "resolved" | "ambiguous" | "not_found"
-    winners: tuple[Scored, ...]
 
 
 def typo_budget(word: str) -> int:
@@ -243,18 +230,25 @@ def best_per_place(scored: Iterable[Scored]) -> list[Scored]:
     return sorted(best.values(), key=lambda s: (-s.score, s.document.place_id))
 
 
-def decide(places: Sequence[Scored]) -> Verdict:
-    """Resolve, ask, or give up, from the best document of each place (best first)."""
-    offered = [p for p in places if p.score >= BUTTON_SCORE]
-    if not offered:
-        return Verdict("not_found", ())
-    top = offered[0]
-    runner_up = offered[1].score if len(offered) > 1 else 0.0
-    if (
-        top.query_coverage == 1.0
-        and top.score >= RESOLVE_SCORE
-        and top.score - runner_up >= RESOLVE_MARGIN
-    ):
-        return Verdict("resolved", (top,))
-    close = [p for p in offered if top.score - p.score <= BUTTON_WINDOW]
-    return Verdict("ambiguous", tuple(close[:MAX_BUTTONS]))
+def scored_readings(scored: Sequence[tuple[Scored, Reading]]) -> Iterator[tuple[str, Reading]]:
+    """Pair each document id with the reading that scored it best."""
+    for item, reading in scored:
+        yield item.document.id, reading
+
+
+def score_all(hits: Sequence[Hit], readings: Sequence[Reading]) -> list[tuple[Scored, Reading]]:
+    """Score each distinct document against each reading and keep its best reading."""
+    best: dict[str, tuple[Scored, Reading]] = {}
+    for hit in hits:
+        for reading in readings:
+            scored = score_hit(
+                hit,
+                cyrillic=[reading.cyrillic],
+                latin=[reading.latin],
+                terms=reading.terms,
+                extra=reading.extra,
+            )
+            current = best.get(hit.document.id)
+            if current is None or scored.score > current[0].score:
+                best[hit.document.id] = (scored, reading)
+    return list(best.values())

@@ -28,7 +28,8 @@ from resolver.gazetteer import (
     Sector,
     TermClass,
 )
-from resolver.index_schema import PlaceDocument
+from resolver.index_schema import PlaceDocument, segment_id, split_choice_id
+from resolver.sectors import SectorDirectory
 from resolver.seed import load_gazetteer
 from resolver.text.fold import fold
 from resolver.text.latin import latin_key
@@ -123,17 +124,27 @@ def test_single_sector_place_gets_its_sector_directly() -> None:
     assert document.segment is None and document.house_start is None
 
 
-def test_split_street_gets_one_document_per_house_range_in_street_order() -> None:
+def test_split_street_gets_one_document_per_house_range_in_file_order() -> None:
     documents = build_documents(make_gazetteer(links=split_street_links()))
     assert [d.id for d in documents] == ["dyu-0100--1", "dyu-0100--2", "dyu-0100--3"]
     assert [(d.house_start, d.house_end, d.house_parity) for d in documents] == [
+        (51, None, "all"),
         (1, 49, "odd"),
         (2, 50, "even"),
-        (51, None, "all"),
     ]
-    assert [d.sector_id for d in documents] == ["SHM-01", "SHM-01", "SHM-02"]
+    assert [d.sector_id for d in documents] == ["SHM-02", "SHM-01", "SHM-01"]
     assert all(d.sector_ids == ["SHM-01", "SHM-02"] for d in documents)
     assert all(d.place_id == "dyu-0100" and d.names == documents[0].names for d in documents)
+
+
+def test_segment_documents_are_numbered_as_the_resolver_numbers_links() -> None:
+    gazetteer = make_gazetteer(links=split_street_links())
+    links = SectorDirectory(gazetteer).links_for("dyu-0100")
+    for document in build_documents(gazetteer):
+        place_id, segment = split_choice_id(document.id)
+        assert segment is not None and document.id == segment_id(place_id, segment)
+        assert document.sector_id == links[segment - 1].sector_id
+        assert document.house_start == links[segment - 1].houses.start  # type: ignore[union-attr]
 
 
 def test_segments_are_numbered_from_one() -> None:

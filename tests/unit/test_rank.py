@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from resolver.backend import Hit
+from resolver.decide import BUTTON_SCORE, decide
 from resolver.gazetteer import TermClass
 from resolver.index_schema import PlaceDocument
 from resolver.rank import (
-    BUTTON_SCORE,
     Scored,
-    decide,
     match_name,
     score_hit,
     within_one_edit,
