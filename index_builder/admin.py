@@ -2,9 +2,10 @@
 
 Exceptions (everything the builder's I/O raises):
 
-- :class:`BuildError` — base; its message says what to do.
-  - :class:`MeiliUnreachableError` — connection refused/reset, timeouts, 5xx answers, after
-    the retry budget of :class:`RetryPolicy` is spent.
+- :class:`~resolver.errors.MeiliUnavailable` — connection refused/reset, timeouts, 5xx
+  answers, after the retry budget of :class:`RetryPolicy` is spent (the same error the
+  resolver raises: one name per condition, see :mod:`resolver.errors`).
+- :class:`~resolver.errors.BuildError` — base of the rest; its message says what to do.
   - :class:`TaskFailedError` — Meilisearch accepted a task and then failed it (the Python
     client's ``wait_for_task`` returns such a task without raising; this adapter raises).
   - :class:`TaskTimeoutError` — a task did not finish in time.
@@ -38,20 +39,12 @@ from tenacity import (
     wait_exponential,
 )
 
-from resolver.errors import NoziriError
+from resolver.errors import BuildError, MeiliUnavailable
 
 T = TypeVar("T")
 FINAL_STATUSES = frozenset({"succeeded", "failed", "canceled"})
 PENDING_STATUSES = ("enqueued", "processing")
 PAGE_SIZE = 1000
-
-
-class BuildError(NoziriError):
-    """Something stopped the index build; the message says what to do."""
-
-
-class MeiliUnreachableError(BuildError):
-    """Meilisearch did not answer (or answered 5xx) within the retry budget."""
 
 
 class MeiliRefusedError(BuildError):
@@ -131,7 +124,7 @@ class MeiliAdmin:
         self._retry = retry or RetryPolicy()
 
     def call(self, what: str, operation: Callable[[], T]) -> T:
-        """Run one request, retrying transient failures, mapping errors to :class:`BuildError`."""
+        """Run one request, retrying transient failures, mapping errors to the error tree."""
         policy = self._retry
         retrying = Retrying(
             retry=retry_if_exception(is_transient),
@@ -143,13 +136,13 @@ class MeiliAdmin:
             return retrying(operation)
         except MeilisearchApiError as exc:
             if exc.status_code >= 500:
-                raise MeiliUnreachableError(f"{what}: Meilisearch failed: {describe(exc)}") from exc
+                raise MeiliUnavailable(f"{what}: Meilisearch failed: {describe(exc)}") from exc
             raise MeiliRefusedError(
                 f"{what}: Meilisearch refused: {describe(exc)}{refusal_hint(exc.code)}",
                 code=exc.code,
             ) from exc
         except (MeilisearchCommunicationError, MeilisearchTimeoutError) as exc:
-            raise MeiliUnreachableError(
+            raise MeiliUnavailable(
                 f"{what}: Meilisearch at {self.url} did not answer ({describe(exc)}); "
                 "check that it runs and that MEILI_URL is right"
             ) from exc

@@ -86,11 +86,6 @@ class IndexDiff:
     relinked: tuple[Change, ...] = ()
     unchanged: int = 0
 
-    @property
-    def is_empty(self) -> bool:
-        """Tell whether the rebuild would change nothing a resident could notice."""
-        return not (self.added or self.removed or self.renamed or self.relinked)
-
     def summary(self) -> str:
         """Return the one-line count of changes."""
         return (

@@ -47,6 +47,7 @@ from collections.abc import Iterable, Mapping
 from index_builder.documents import TypeWords, current_names, fold, latin_key, unique_nonempty
 from resolver.gazetteer import AliasKind, Gazetteer, PlaceAlias
 from resolver.index_schema import RETURNED_FIELDS
+from resolver.rank import ONE_TYPO_FROM, TWO_TYPOS_FROM
 from resolver.text.fold import script_of
 
 SEARCHABLE_ATTRIBUTES = ["names", "names_latin", "aliases", "aliases_latin", "address"]
@@ -56,7 +57,7 @@ FILTERABLE_ATTRIBUTES = ["kind", "district", "sector_id", "sector_ids", "place_i
 SORTABLE_ATTRIBUTES = ["popularity"]
 TYPO_TOLERANCE = {
     "enabled": True,
-    "minWordSizeForTypos": {"oneTypo": 4, "twoTypos": 8},
+    "minWordSizeForTypos": {"oneTypo": ONE_TYPO_FROM, "twoTypos": TWO_TYPOS_FROM},
     "disableOnNumbers": True,
 }
 MAX_TOTAL_HITS = 200

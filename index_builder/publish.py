@@ -23,20 +23,21 @@ from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any, Protocol
+from typing import Protocol
 
 from meilisearch.models.task import Task
 from pydantic import TypeAdapter
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from index_builder.admin import BuildError, MeiliAdmin
+from index_builder.admin import MeiliAdmin
 from index_builder.diff import DIFF_FIELDS, IndexDiff, diff_documents
 from index_builder.documents import build_documents, count_documents, iter_documents
 from index_builder.index_settings import index_settings, settings_summary
 from index_builder.keys import ensure_search_key
 from index_builder.synthetic import synthetic_gazetteer
 from index_builder.validate import validate
+from resolver.errors import BuildError, MeiliUnavailable
 from resolver.gazetteer import Gazetteer
 from resolver.index_schema import PlaceDocument
 from resolver.seed import SeedLoadError, load_seed
@@ -154,13 +155,8 @@ def previous_index_name(fresh: str, *, live: str) -> str:
     return f"{live}_previous_{fresh.removeprefix(build_prefix(live))}"
 
 
-def document_payload(document: PlaceDocument) -> dict[str, Any]:
-    """Serialise a document the way Meilisearch wants it (``_geo`` by alias, no nulls)."""
-    return document.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
 def batch_payload(documents: Sequence[PlaceDocument]) -> bytes:
-    """Serialise a batch to one JSON array, exactly as :func:`document_payload` does each one."""
+    """Serialise a batch to one JSON array as Meilisearch wants it (``_geo`` by alias, no nulls)."""
     return _DOCUMENT_LIST.dump_json(list(documents), by_alias=True, exclude_none=True)
 
 
@@ -196,7 +192,8 @@ def publish(
     indexes one batch while the next is folded.
 
     Raises:
-        BuildError: any step failed; the fresh index was deleted and the live one is untouched.
+        BuildError, MeiliUnavailable: any step failed; the fresh index was deleted and the live
+            one is untouched.
     """
     started = time.perf_counter()
     sweep_leftovers(admin, live=plan.live)
@@ -265,7 +262,7 @@ def discard_index(admin: MeiliAdmin, uid: str) -> None:
         admin.wait(admin.cancel_index_tasks(uid), timeout_s=CLEANUP_TIMEOUT_S)
         if admin.index_exists(uid):
             admin.wait(admin.delete_index(uid), timeout_s=CLEANUP_TIMEOUT_S)
-    except BuildError as exc:
+    except (BuildError, MeiliUnavailable) as exc:
         print(f"warning: could not delete the temporary index {uid}: {exc}", file=sys.stderr)
 
 
@@ -286,7 +283,7 @@ def keep_index(admin: MeiliAdmin, fresh: str, *, live: str) -> str:
     kept = previous_index_name(fresh, live=live)
     try:
         admin.wait(admin.rename_index(fresh, kept), timeout_s=CLEANUP_TIMEOUT_S)
-    except BuildError as exc:
+    except (BuildError, MeiliUnavailable) as exc:
         print(f"warning: the previous data stays in {fresh} ({exc})", file=sys.stderr)
         return fresh
     return kept
@@ -296,7 +293,7 @@ def retire_index(admin: MeiliAdmin, uid: str) -> str | None:
     """Delete the index holding the previous live data; on failure keep it and say so."""
     try:
         admin.wait(admin.delete_index(uid), timeout_s=CLEANUP_TIMEOUT_S)
-    except BuildError as exc:
+    except (BuildError, MeiliUnavailable) as exc:
         print(
             f"warning: the previous data stays in {uid} ({exc}); delete it by hand", file=sys.stderr
         )
@@ -397,7 +394,7 @@ def run(args: argparse.Namespace) -> int:
             print(error, file=sys.stderr)
         print(f"build refused: {exc}", file=sys.stderr)
         return 1
-    except BuildError as exc:
+    except (BuildError, MeiliUnavailable) as exc:
         print(f"build failed: {exc}\nThe live index {live} was not changed.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -470,7 +467,7 @@ def run_with_server(
         print(report.summary())
         try:
             publish_search_key(admin, settings=settings, args=args, live=live)
-        except BuildError as exc:
+        except (BuildError, MeiliUnavailable) as exc:
             print(f"{live} is published, but the search key was not: {exc}", file=sys.stderr)
             return 1
     return 0

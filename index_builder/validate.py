@@ -27,6 +27,7 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from resolver.gazetteer import LINEAR_KINDS, District, Gazetteer, HouseRange, Link, Place
+from resolver.sectors import EDGE_TOLERANCE
 from resolver.seed import (
     ALIASES_FILE,
     BOUNDARIES_FILE,
@@ -46,8 +47,6 @@ LAT_RANGE = (38.50, 38.64)
 LON_RANGE = (68.68, 68.88)
 # Polygons may touch; an overlap larger than this (square degrees, about 1 m2) is an error.
 OVERLAP_EPSILON = 1e-10
-# A point this close to its polygon (degrees, about 0.1 m) counts as inside.
-EDGE_TOLERANCE = 1e-6
 MAX_LISTED = 6
 
 

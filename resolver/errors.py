@@ -1,14 +1,29 @@
-"""The project's exception family: every error a user can meet names what to do next.
+"""The project's one exception tree: every error a user can meet names what to do next.
 
 ::
 
-    NoziriError                  base of everything the project raises on purpose
-    ├── SetupError               something is not installed or not configured yet
-    │   ├── ChecksumMismatch     a downloaded Meilisearch binary is not the pinned one
-    │   └── MissingSearchKey     no search key yet: the index has not been built
-    └── MeiliUnavailable         Meilisearch does not answer (not started, crashed, timed out)
+    NoziriError                    base of everything the project raises on purpose
+    ├── SetupError                 something is not installed or not configured yet
+    │   ├── ChecksumMismatch       a downloaded Meilisearch binary is not the pinned one
+    │   └── MissingSearchKey       no search key yet: the index has not been built
+    ├── MeiliUnavailable           Meilisearch does not answer (not started, crashed, timed
+    │                              out, 5xx after the retries): resolver, server and builder
+    ├── SeedLoadError              resolver.seed: a seed file is missing or malformed
+    ├── SectorShapeError           a sector polygon cannot be read (also a ValueError)
+    └── BuildError                 index_builder.admin: the index build stopped
+        ├── MeiliRefusedError      a 4xx answer (bad key, bad request): never retried
+        ├── TaskFailedError        Meilisearch accepted a task and then failed it
+        ├── TaskTimeoutError       a task did not finish in time
+        └── SeedRejectedError      index_builder.publish: validation refused the seed
 
-Messages never contain the master key or any API key.
+Errors used by several packages live here; the leaves that carry one package's data
+(``SeedLoadError.errors``, ``TaskFailedError`` and its task) live next to the code that raises
+them and subclass these. This module imports nothing of the project, so ``search_platform`` and
+``index_builder`` can use it without pulling in the resolver.
+
+Every entry point (``python -m resolver``, ``python -m bot``, ``python -m index_builder``,
+``python -m search_platform.install``/``.server``) prints a ``NoziriError`` as one message,
+without a traceback. Messages never contain the master key or any API key.
 """
 
 from __future__ import annotations
@@ -49,4 +64,12 @@ class MissingSearchKey(SetupError):  # noqa: N818
 
 
 class MeiliUnavailable(NoziriError):  # noqa: N818
-    """Meilisearch could not be started or does not answer."""
+    """Meilisearch could not be started or does not answer (or fails with 5xx after retries)."""
+
+
+class SectorShapeError(NoziriError, ValueError):
+    """A sector polygon of ``sectors.geojson`` cannot be read."""
+
+
+class BuildError(NoziriError):
+    """Something stopped the index build; the message says what to do."""

@@ -15,6 +15,7 @@ from shapely.errors import ShapelyError
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
+from resolver.errors import SectorShapeError
 from resolver.gazetteer import Gazetteer, Link, Sector
 
 # A point on an edge shared by two polygons can miss both in floating point; accept the
@@ -108,12 +109,12 @@ def read_polygon(sector_id: str, geometry: Mapping[str, object]) -> BaseGeometry
     """Turn a GeoJSON geometry into a shapely one.
 
     Raises:
-        ValueError: the coordinates do not form a polygon; says which sector and what to run.
+        SectorShapeError: the coordinates do not form a polygon; says which sector and what to run.
     """
     try:
         return shape(geometry)
     except (ValueError, TypeError, AttributeError, IndexError, ShapelyError) as exc:
-        raise ValueError(
+        raise SectorShapeError(
             f"the polygon of sector {sector_id} in sectors.geojson cannot be read ({exc}); "
             "run `python -m index_builder validate` to see every seed problem"
         ) from exc

@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from resolver.errors import NoziriError
 from resolver.gazetteer import AddressTerm, Aliases, Gazetteer, Link, Place, PlaceAlias, Sector
 
 PLACES_FILE = "places.yaml"
@@ -56,7 +57,7 @@ class SeedError:
         return f"{where}: {subject}: {self.message}" if subject else f"{where}: {self.message}"
 
 
-class SeedLoadError(Exception):
+class SeedLoadError(NoziriError):
     """The seed could not be read; ``errors`` lists every problem found."""
 
     def __init__(self, errors: list[SeedError]) -> None:

@@ -45,7 +45,7 @@ from types import FrameType
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from resolver.errors import MeiliUnavailable, SetupError
+from resolver.errors import MeiliUnavailable, NoziriError, SetupError
 from search_platform.install import resolve_binary
 from search_platform.settings import MeiliSettings
 
@@ -599,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         pid = stop_recorded(data_paths(settings))
         print("not running" if pid is None else f"stopped pid {pid}")
         return 0
-    except (MeiliUnavailable, SetupError) as exc:
+    except NoziriError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

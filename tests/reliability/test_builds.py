@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from index_builder.admin import BuildError, MeiliAdmin, RetryPolicy
+from index_builder.admin import MeiliAdmin, RetryPolicy
+from resolver.errors import NoziriError
 from resolver.meili import MeiliBackend
 from resolver.service import Resolver
 from search_platform.connection import Endpoint
@@ -209,7 +210,7 @@ def test_build_cut_off_during_upload_leaves_live_index_serving_previous_data(
     assert meili.api_key is not None
     cut = MeiliAdmin(proxy.url, api_key=meili.api_key.get_secret_value(), retry=quick)
     try:
-        with pytest.raises(BuildError):
+        with pytest.raises(NoziriError):
             publish_seed_with(cut, live=own_live.name)
     finally:
         proxy.stop()

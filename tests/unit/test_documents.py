@@ -10,7 +10,7 @@ import pytest
 from index_builder.diff import diff_documents
 from index_builder.documents import TypeWords, build_documents, count_documents, popularity
 from index_builder.index_settings import build_synonyms, index_settings
-from index_builder.publish import batch_payload, document_payload
+from index_builder.publish import batch_payload
 from index_builder.synthetic import synthetic_gazetteer
 from resolver.gazetteer import (
     Address,
@@ -353,13 +353,14 @@ def test_dry_run_diff_reports_added_removed_renamed_and_relinked() -> None:
     ]
     assert [(c.place_id, c.before) for c in diff.relinked] == [("dyu-0003", "SHM-01")]
     assert "SHM-02 [51- all]" in diff.relinked[0].after
-    assert diff.unchanged == 1 and not diff.is_empty
+    assert diff.unchanged == 1
 
 
-def test_dry_run_diff_of_identical_builds_is_empty() -> None:
+def test_dry_run_diff_of_identical_builds_lists_nothing() -> None:
     documents = build_documents(make_gazetteer(links=split_street_links()))
     diff = diff_documents(documents, documents)
-    assert diff.is_empty and diff.unchanged == 1 and diff.lines() == []
+    assert not (diff.added or diff.removed or diff.renamed or diff.relinked)
+    assert diff.unchanged == 1 and diff.lines() == []
 
 
 # -- the synthetic city -----------------------------------------------------------------------
@@ -417,7 +418,13 @@ def test_every_seed_document_is_a_valid_place_document_with_a_unique_id() -> Non
     assert len({document.id for document in documents}) == len(documents)
 
 
-def test_batch_json_is_exactly_the_documents_payloads() -> None:
+def test_batch_json_has_geo_by_alias_and_no_nulls() -> None:
     documents = build_documents(load_gazetteer(SEED_DIR))
-    assert json.loads(batch_payload(documents)) == [document_payload(d) for d in documents]
-    assert all("_geo" in document_payload(d) for d in documents if d.geo is not None)
+    payload = json.loads(batch_payload(documents))
+    assert payload == [
+        d.model_dump(mode="json", by_alias=True, exclude_none=True) for d in documents
+    ]
+    assert all(
+        "_geo" in row for row, d in zip(payload, documents, strict=True) if d.geo is not None
+    )
+    assert all(None not in row.values() for row in payload)
