@@ -45,7 +45,7 @@ from bench.common import (
 from resolver.backend import Hit, SearchBackend, SearchQuery
 from resolver.meili import MeiliBackend
 from resolver.seed import load_gazetteer
-from resolver.service import Resolver, vocabulary_for
+from resolver.service import Pipeline, Resolver, vocabulary_for
 from search_platform.connection import Endpoint, search_endpoint
 from search_platform.server import data_paths, read_state
 from search_platform.settings import MeiliSettings
@@ -95,8 +95,8 @@ class Clients:
 def open_clients(settings: MeiliSettings, endpoint: Endpoint) -> Clients:
     """Build a resolver exactly as ``resolver.bootstrap`` does, but with a timed backend.
 
-    The only difference from ``build_resolver`` is the :class:`TimedBackend` wrapper, which costs
-    two clock reads per resolution.
+    The only difference from ``resolver.bootstrap.open_resolver`` is the :class:`TimedBackend`
+    wrapper, which costs two clock reads per resolution.
     """
     key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
     gazetteer = load_gazetteer(settings.seed_dir)
@@ -104,7 +104,7 @@ def open_clients(settings: MeiliSettings, endpoint: Endpoint) -> Clients:
         endpoint.url, api_key=key, index=settings.meili_index, timeout_s=settings.meili_timeout_s
     )
     timed = TimedBackend(backend)
-    resolver = Resolver(timed, gazetteer, vocabulary_for(gazetteer))
+    resolver = Resolver(timed, Pipeline(gazetteer, vocabulary_for(gazetteer)))
     raw = RawMeili(endpoint.url, api_key=key, index=settings.meili_index)
     return Clients(resolver=resolver, timed=timed, raw=raw, backend=backend)
 

@@ -49,7 +49,8 @@ from bench.common import (
     verdict,
     write_result,
 )
-from resolver.bootstrap import build_resolver
+from resolver.bootstrap import async_meili_backend, load_pipeline, meili_backend
+from resolver.service import AwaitingResolver, Resolver
 from search_platform.connection import Endpoint, search_endpoint
 from search_platform.settings import MeiliSettings
 
@@ -89,8 +90,9 @@ def open_client(spec: ClientSpec) -> tuple[Callable[[str], object], Callable[[],
         raw = RawMeili(spec.url, api_key=spec.api_key, index=spec.index)
         return raw.search, raw.close
     key = SecretStr(spec.api_key) if spec.api_key else None
-    resolver, backend = build_resolver(MeiliSettings(), Endpoint(url=spec.url, api_key=key))
-    return resolver.resolve, backend.close
+    settings = MeiliSettings()
+    backend = meili_backend(settings, Endpoint(url=spec.url, api_key=key))
+    return Resolver(backend, load_pipeline(settings)).resolve, backend.close
 
 
 @dataclass
@@ -243,15 +245,16 @@ def open_async_client(spec: ClientSpec) -> tuple[AsyncCall, Callable[[], Awaitab
         raw = AsyncRawMeili(RawMeili(spec.url, api_key=spec.api_key, index=spec.index))
         return raw.search, raw.close
     key = SecretStr(spec.api_key) if spec.api_key else None
-    resolver, backend = build_resolver(MeiliSettings(), Endpoint(url=spec.url, api_key=key))
-    search = backend.asynchronous()
+    settings = MeiliSettings()
+    resolver = AwaitingResolver(
+        async_meili_backend(settings, Endpoint(url=spec.url, api_key=key)), load_pipeline(settings)
+    )
 
     async def resolve(text: str) -> object:
-        return await resolver.resolve_async(text, search)
+        return await resolver.resolve(text)
 
     async def close() -> None:
-        await search.aclose()
-        backend.close()
+        await resolver.aclose()
 
     return resolve, close
 

@@ -98,13 +98,13 @@ def run_bot(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # Imported here so that report-unresolved works without the search stack.
-    from resolver.bootstrap import open_search  # noqa: PLC0415
+    from resolver.bootstrap import open_awaiting_resolver  # noqa: PLC0415
     from search_platform.server import exit_cleanly_on_sigterm  # noqa: PLC0415
 
     exit_cleanly_on_sigterm()
 
-    with open_search(MeiliSettings()) as (resolver, backend):
-        place_resolver = MeiliPlaceResolver(resolver, backend.asynchronous())
+    with open_awaiting_resolver(MeiliSettings()) as resolver:
+        place_resolver = MeiliPlaceResolver(resolver)
         services = compose_services(settings, place_resolver, resolver.directory)
         if offline:
             # The offline chat and its fake Bot API load only when the chat runs.

@@ -10,27 +10,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.ports import ServiceUnavailableError
-from resolver.backend import AsyncSearchBackend
 from resolver.errors import MeiliUnavailable
 from resolver.models import HouseNumber, Resolution
-from resolver.service import Resolver
+from resolver.service import AwaitingResolver
 
 
 @dataclass(frozen=True)
 class MeiliPlaceResolver:
-    """A :class:`bot.ports.PlaceResolver`: the resolver's pipeline, awaiting ``search``.
+    """A :class:`bot.ports.PlaceResolver`: the awaiting resolver, with the bot's errors.
 
     The pipeline runs on the bot's event loop and only the searches are awaited, so no thread
     hands work back and forth and a query past its deadline is cancelled, not left running.
     """
 
-    resolver: Resolver
-    search: AsyncSearchBackend
+    resolver: AwaitingResolver
 
     async def resolve(self, text: str) -> Resolution:
         """Resolve ``text``, mapping Meilisearch outages to :class:`ServiceUnavailableError`."""
         try:
-            return await self.resolver.resolve_async(text, self.search)
+            return await self.resolver.resolve(text)
         except MeiliUnavailable as exc:
             raise ServiceUnavailableError(str(exc)) from exc
 
@@ -42,4 +40,4 @@ class MeiliPlaceResolver:
 
     async def aclose(self) -> None:
         """Close the search session."""
-        await self.search.aclose()
+        await self.resolver.aclose()

@@ -9,10 +9,11 @@ One pass, each step its own pure module::
     decide     resolver.decide       resolved / ambiguous / not_found
     link       resolver.link         sector and inspector, by house number on split streets
 
-The pipeline itself does no I/O: :meth:`Resolver.steps` is a generator that yields the searches
-it needs and receives their hits. :meth:`Resolver.resolve` answers them with the blocking
-backend; :meth:`Resolver.resolve_async` with an awaitable one (the bot, on its event loop). One
-pipeline, two ways to wait.
+The pipeline itself does no I/O: :meth:`Pipeline.steps` is a generator that yields the searches
+it needs and receives their hits. Two drivers answer them, built the same way from a backend and
+the pipeline: :class:`Resolver` with a blocking backend (CLI, benchmarks) and
+:class:`AwaitingResolver` with an awaitable one (the bot, on its event loop). One pipeline, two
+ways to wait.
 """
 
 from __future__ import annotations
@@ -31,52 +32,33 @@ from resolver.sectors import SectorDirectory
 from resolver.text.fold import script_of
 from resolver.text.vocabulary import Vocabulary
 
-__all__ = ["ResolveSteps", "Resolver", "vocabulary_for"]
+__all__ = ["AwaitingResolver", "Pipeline", "ResolveSteps", "Resolver", "vocabulary_for"]
 
 # The resolver's steps: yields the searches it needs, is sent their hits, returns the answer.
 ResolveSteps = Generator[list[SearchQuery], list[list[Hit]], Resolution]
 
 
-class Resolver:
-    """Resolve free text to places and their inspectors.
+class Pipeline:
+    """The resolver's steps for free text and for button presses, without any search engine.
 
     Args:
-        backend: The search engine (``MeiliBackend`` in production).
         gazetteer: The seed, for sectors, links and place names.
         vocabulary: Street-type words and filler, from ``seed/terms.yaml``.
     """
 
-    def __init__(
-        self, backend: SearchBackend, gazetteer: Gazetteer, vocabulary: Vocabulary
-    ) -> None:
-        self._backend = backend
+    def __init__(self, gazetteer: Gazetteer, vocabulary: Vocabulary) -> None:
         self._vocabulary = vocabulary
         self._linker = Linker(gazetteer)
+
+    @classmethod
+    def of(cls, gazetteer: Gazetteer) -> Pipeline:
+        """The pipeline over ``gazetteer`` and the address words of its seed."""
+        return cls(gazetteer, vocabulary_for(gazetteer))
 
     @property
     def directory(self) -> SectorDirectory:
         """The sectors, for location look-ups."""
         return self._linker.directory
-
-    def resolve(self, text: str) -> Resolution:
-        """Read ``text`` and return the verdict with up to five linked candidates (blocking)."""
-        steps = self.steps(text)
-        try:
-            searches = next(steps)
-            while True:
-                searches = steps.send(self._backend.search_many(searches))
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-
-    async def resolve_async(self, text: str, backend: AsyncSearchBackend) -> Resolution:
-        """Like :meth:`resolve`, awaiting ``backend`` for the searches."""
-        steps = self.steps(text)
-        try:
-            searches = next(steps)
-            while True:
-                searches = steps.send(await backend.search_many(searches))
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
 
     def steps(self, text: str) -> ResolveSteps:
         """The pipeline for ``text``, yielding each round of searches and receiving its hits.
@@ -123,3 +105,75 @@ class Resolver:
     ) -> Resolution:
         """Resolve a button press: a place id, or a segment id of a split street."""
         return self._linker.choose(choice_id, house=house, lang=lang)
+
+
+class Resolver:
+    """Resolve free text to places and their inspectors, waiting on a blocking backend.
+
+    Args:
+        backend: The search engine (``MeiliBackend`` in production).
+        pipeline: The steps (:class:`Pipeline`), shareable with an :class:`AwaitingResolver`.
+    """
+
+    def __init__(self, backend: SearchBackend, pipeline: Pipeline) -> None:
+        self._backend = backend
+        self.pipeline = pipeline
+
+    @property
+    def directory(self) -> SectorDirectory:
+        """The sectors, for location look-ups."""
+        return self.pipeline.directory
+
+    def resolve(self, text: str) -> Resolution:
+        """Read ``text`` and return the verdict with up to five linked candidates (blocking)."""
+        steps = self.pipeline.steps(text)
+        try:
+            searches = next(steps)
+            while True:
+                searches = steps.send(self._backend.search_many(searches))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    def choose(
+        self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
+    ) -> Resolution:
+        """Resolve a button press: a place id, or a segment id of a split street."""
+        return self.pipeline.choose(choice_id, house=house, lang=lang)
+
+
+class AwaitingResolver:
+    """The same as :class:`Resolver`, awaiting an awaitable backend (the bot's event loop).
+
+    Args:
+        backend: The awaitable search engine (``AsyncMeiliBackend`` in production).
+        pipeline: The steps (:class:`Pipeline`).
+    """
+
+    def __init__(self, backend: AsyncSearchBackend, pipeline: Pipeline) -> None:
+        self._backend = backend
+        self.pipeline = pipeline
+
+    @property
+    def directory(self) -> SectorDirectory:
+        """The sectors, for location look-ups."""
+        return self.pipeline.directory
+
+    async def resolve(self, text: str) -> Resolution:
+        """Read ``text`` and return the verdict, awaiting the backend for the searches."""
+        steps = self.pipeline.steps(text)
+        try:
+            searches = next(steps)
+            while True:
+                searches = steps.send(await self._backend.search_many(searches))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    def choose(
+        self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
+    ) -> Resolution:
+        """Resolve a button press: a place id, or a segment id of a split street."""
+        return self.pipeline.choose(choice_id, house=house, lang=lang)
+
+    async def aclose(self) -> None:
+        """Release the backend's connections."""
+        await self._backend.aclose()

@@ -32,12 +32,12 @@ from bot.offline.chat import offline_bot
 from bot.offline.fake_api import ApiCall, FakeBotApi, FakeUser
 from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog
-from resolver.bootstrap import build_resolver
+from resolver.bootstrap import load_pipeline, meili_backend
 from resolver.gazetteer import Gazetteer
 from resolver.meili import MeiliBackend
 from resolver.models import Status
 from resolver.seed import load_gazetteer
-from resolver.service import Resolver
+from resolver.service import AwaitingResolver, Resolver
 from search_platform.connection import Endpoint
 from search_platform.server import (
     LOOPBACK,
@@ -122,8 +122,8 @@ def real_search(meili_process: MeiliProcess) -> Iterator[tuple[Resolver, MeiliBa
     assert built.returncode == 0, built.stdout + built.stderr
     settings = MeiliSettings(meili_index=index, meili_timeout_s=1.0)
     endpoint = Endpoint(url=meili_process.url, api_key=SecretStr(meili_process.master_key))
-    resolver, backend = build_resolver(settings, endpoint)
-    yield resolver, backend
+    backend = meili_backend(settings, endpoint)
+    yield Resolver(backend, load_pipeline(settings)), backend
     backend.close()
 
 
@@ -138,7 +138,7 @@ def services(real_search: tuple[Resolver, MeiliBackend], tmp_path: Path) -> BotS
     """The bot's services around the real resolver and sector directory."""
     resolver, backend = real_search
     return BotServices(
-        resolver=MeiliPlaceResolver(resolver, backend.asynchronous()),
+        resolver=MeiliPlaceResolver(AwaitingResolver(backend.asynchronous(), resolver.pipeline)),
         sectors=resolver.directory,
         catalogue=load_catalogue(),
         limiter=QueryLimiter(per_minute=600, burst=600),

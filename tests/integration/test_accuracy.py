@@ -22,7 +22,7 @@ from resolver.meili import MeiliBackend
 from resolver.models import Status
 from resolver.sectors import SectorDirectory
 from resolver.seed import load_gazetteer
-from resolver.service import Resolver, vocabulary_for
+from resolver.service import Pipeline, Resolver, vocabulary_for
 from search_platform.connection import Endpoint
 from search_platform.settings import PROJECT_ROOT
 
@@ -45,7 +45,7 @@ def resolver(meili: Endpoint, gazetteer: Gazetteer) -> Iterator[Resolver]:
         admin, build_documents(gazetteer), BuildPlan(live=live, settings=index_settings(gazetteer))
     )
     backend = MeiliBackend(meili.url, api_key=key, index=live, timeout_s=10.0)
-    yield Resolver(backend, gazetteer, vocabulary_for(gazetteer))
+    yield Resolver(backend, Pipeline(gazetteer, vocabulary_for(gazetteer)))
     backend.close()
     admin.wait(admin.delete_index(live))
 

@@ -23,7 +23,7 @@ from resolver.backend import SearchQuery
 from resolver.meili import MeiliBackend
 from resolver.models import HouseNumber, Resolution, Status
 from resolver.seed import load_gazetteer
-from resolver.service import Resolver, vocabulary_for
+from resolver.service import AwaitingResolver, Pipeline, Resolver, vocabulary_for
 from resolver.text.parse import parse_query
 from resolver.text.vocabulary import Vocabulary
 from search_platform.connection import Endpoint
@@ -57,7 +57,7 @@ def make_resolver(
     """Connect the real resolver to ``url`` with the search key (the caller closes the backend)."""
     gazetteer = load_gazetteer(SEED_DIR)
     backend = MeiliBackend(url, api_key=key.get_secret_value(), index=live, timeout_s=timeout_s)
-    return Resolver(backend, gazetteer, vocabulary_for(gazetteer)), backend
+    return Resolver(backend, Pipeline.of(gazetteer)), backend
 
 
 def real_services(
@@ -74,7 +74,7 @@ def real_services(
         bot_reply_deadline_s=reply_deadline_s,
         noziri_data_dir=data_dir,
     )
-    place_resolver = MeiliPlaceResolver(resolver, backend.asynchronous())
+    place_resolver = MeiliPlaceResolver(AwaitingResolver(backend.asynchronous(), resolver.pipeline))
     return compose_services(settings, place_resolver, resolver.directory)
 
 

@@ -21,6 +21,7 @@ from index_builder.admin import MeiliAdmin, RetryPolicy
 from resolver.backend import SearchQuery
 from resolver.errors import NoziriError
 from resolver.meili import MeiliBackend
+from resolver.service import AwaitingResolver
 from search_platform.connection import Endpoint
 from search_platform.server import free_port
 from search_platform.settings import PROJECT_ROOT
@@ -149,7 +150,7 @@ def test_the_resolver_sends_the_search_key_and_nothing_else(
 
     async def resolve_awaiting() -> None:
         try:
-            await resolver.resolve_async("Рудаки 45", search)
+            await AwaitingResolver(search, resolver.pipeline).resolve("Рудаки 45")
         finally:
             await search.aclose()
 

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from bot.adapters import MeiliPlaceResolver
 from bot.offline.chat import offline_bot
 from bot.offline.fake_api import FakeBotApi, FakeUser
+from resolver.service import AwaitingResolver
 from search_platform.connection import Endpoint
 from search_platform.server import free_port
 from tests.reliability.building import make_resolver, real_services
@@ -95,7 +96,9 @@ async def test_debug_logs_of_a_whole_conversation_never_tie_text_to_the_user(
             since = api.mark()
             api.press_button(USER, max(m for (c, m) in api.messages if c == USER.id), "p:x::forged")
             await api.wait_for("answerCallbackQuery", since=since)
-            services.resolver = MeiliPlaceResolver(dead, dead_backend.asynchronous())
+            services.resolver = MeiliPlaceResolver(
+                AwaitingResolver(dead_backend.asynchronous(), dead.pipeline)
+            )
             await ask(api, USER, TYPED[0])  # Meilisearch down
             services.resolver = ExplodingResolver()  # type: ignore[assignment]
             await ask(api, USER, TYPED[1])  # an unexpected exception and its traceback

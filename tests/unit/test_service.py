@@ -13,7 +13,7 @@ from resolver.gazetteer import Gazetteer
 from resolver.index_schema import PlaceDocument
 from resolver.models import Status
 from resolver.seed import load_gazetteer
-from resolver.service import Resolver, vocabulary_for
+from resolver.service import AwaitingResolver, Pipeline, Resolver, vocabulary_for
 from search_platform.settings import PROJECT_ROOT
 
 
@@ -59,7 +59,7 @@ def backend(documents: list[PlaceDocument]) -> FakeSearchBackend:
 
 @pytest.fixture
 def resolver(backend: FakeSearchBackend, gazetteer: Gazetteer) -> Resolver:
-    return Resolver(backend, gazetteer, vocabulary_for(gazetteer))
+    return Resolver(backend, Pipeline(gazetteer, vocabulary_for(gazetteer)))
 
 
 def test_finds_ayni_avenue_segment_by_house_number(resolver: Resolver) -> None:
@@ -155,12 +155,14 @@ async def test_awaiting_the_searches_gives_the_same_answer_as_blocking(
     resolver: Resolver, documents: list[PlaceDocument], text: str
 ) -> None:
     awaited = AwaitedBackend(FakeSearchBackend(documents))
-    assert await resolver.resolve_async(text, awaited) == resolver.resolve(text)
+    assert await AwaitingResolver(awaited, resolver.pipeline).resolve(text) == resolver.resolve(
+        text
+    )
 
 
 async def test_awaiting_a_clear_query_costs_one_search(
     resolver: Resolver, documents: list[PlaceDocument]
 ) -> None:
     awaited = AwaitedBackend(FakeSearchBackend(documents))
-    await resolver.resolve_async("Зелёный базар", awaited)
+    await AwaitingResolver(awaited, resolver.pipeline).resolve("Зелёный базар")
     assert len(awaited.inner.calls) == 1 and len(awaited.inner.calls[0]) == 1
