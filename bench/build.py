@@ -43,7 +43,8 @@ from bench.common import (
     verdict,
     write_result,
 )
-from search_platform.server import Role, data_paths, embedded_server, read_private_file
+from search_platform.files import Role, data_paths, read_private_file
+from search_platform.server import embedded_server
 from search_platform.settings import PROJECT_ROOT, MeiliSettings
 
 DEFAULT_WORK_DIR = PROJECT_ROOT / ".noziri" / "bench"

@@ -47,7 +47,8 @@ from resolver.meili import MeiliBackend
 from resolver.seed import load_gazetteer
 from resolver.service import Pipeline, Resolver, vocabulary_for
 from search_platform.connection import Endpoint, search_endpoint
-from search_platform.server import data_paths, read_state
+from search_platform.files import data_paths
+from search_platform.server import read_state
 from search_platform.settings import MeiliSettings
 
 TARGET_RATIO = 1.5

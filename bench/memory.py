@@ -43,7 +43,7 @@ from bench.common import (
     write_result,
 )
 from search_platform.connection import search_endpoint
-from search_platform.server import data_paths
+from search_platform.files import data_paths
 from search_platform.settings import MeiliSettings
 
 TARGET_BOT_MB = 150.0

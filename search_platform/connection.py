@@ -29,13 +29,8 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from resolver.errors import MissingSearchKey
-from search_platform.server import (
-    Role,
-    data_paths,
-    embedded_server,
-    read_private_file,
-    write_private_file,
-)
+from search_platform.files import Role, data_paths, read_private_file, write_private_file
+from search_platform.server import embedded_server
 from search_platform.settings import MeiliSettings
 
 

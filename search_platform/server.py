@@ -26,94 +26,34 @@ import argparse
 import atexit
 import contextlib
 import fcntl
-import json
 import logging
 import os
-import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 
-import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from resolver.errors import MeiliUnavailable, NoziriError, SetupError
+from resolver.errors import MeiliUnavailable, NoziriError
+from search_platform.files import DataPaths, Role, data_paths, prepare_config, write_private_file
 from search_platform.install import resolve_binary
+from search_platform.process import (
+    LOOPBACK,
+    STARTUP_TIMEOUT_S,
+    STOP_TIMEOUT_S,
+    is_healthy,
+    start_process,
+    stop_process,
+)
 from search_platform.settings import MeiliSettings
 
 LOGGER = logging.getLogger(__name__)
-LOOPBACK = "127.0.0.1"
-STARTUP_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 10.0
-PORT_ATTEMPTS = 3
-PRIVATE_FILE_MODE = 0o600
-
-
-class Role(StrEnum):
-    """Who asks for the server: the admin may create the master key, the search role may not."""
-
-    ADMIN = "admin"
-    SEARCH = "search"
-
-
-@dataclass(frozen=True)
-class DataPaths:
-    """The files of the embedded server inside the data directory."""
-
-    root: Path
-
-    @property
-    def db(self) -> Path:
-        """Return the database directory."""
-        return self.root / "meili"
-
-    @property
-    def master_key(self) -> Path:
-        """Return the master key file."""
-        return self.root / "master.key"
-
-    @property
-    def search_key(self) -> Path:
-        """Return the search-only key file."""
-        return self.root / "search.key"
-
-    @property
-    def config(self) -> Path:
-        """Return the server's TOML config file."""
-        return self.root / "meili.toml"
-
-    @property
-    def state(self) -> Path:
-        """Return the running-instance state file."""
-        return self.root / "meili.json"
-
-    @property
-    def log(self) -> Path:
-        """Return the server's log file."""
-        return self.root / "meili.log"
-
-    @property
-    def clients(self) -> Path:
-        """Return the directory of lease files, one per process using the server."""
-        return self.root / "clients"
-
-    @property
-    def lock(self) -> Path:
-        """Return the lock file that serialises start and stop."""
-        return self.root / "meili.lock"
-
-
-def data_paths(settings: MeiliSettings) -> DataPaths:
-    """Return the embedded server's files for these settings."""
-    return DataPaths(settings.noziri_data_dir.expanduser().resolve())
 
 
 class ServerState(BaseModel):
@@ -133,193 +73,6 @@ class EmbeddedServer:
     url: str
     pid: int
     started_here: bool
-
-
-# ---------------------------------------------------------------- private files
-
-
-def write_private_file(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically, readable by the owner only (0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    with contextlib.suppress(FileNotFoundError):
-        partial.unlink()
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-        stream.write(text)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(partial, path)
-    return path
-
-
-def read_private_file(path: Path) -> str:
-    """Read a key file, tightening its mode to 0600 if others could read it."""
-    if path.stat().st_mode & 0o077:
-        path.chmod(PRIVATE_FILE_MODE)
-    return path.read_text(encoding="utf-8").strip()
-
-
-def ensure_master_key(paths: DataPaths) -> str:
-    """Return the master key, generating it (256 random bits, 0600 file) the first time."""
-    if not paths.master_key.exists():
-        write_private_file(paths.master_key, secrets.token_urlsafe(32) + "\n")
-    return read_private_file(paths.master_key)
-
-
-MAX_INDEXING_MEMORY = "1 GiB"
-
-
-def toml_string(value: str | Path) -> str:
-    """Quote a value as a TOML basic string."""
-    return json.dumps(str(value))
-
-
-def server_config(*, db: Path, master_key: str, dumps: Path, snapshots: Path) -> str:
-    """Render the Meilisearch config file for one database."""
-    entries = {
-        "db_path": toml_string(db),
-        "dump_dir": toml_string(dumps),
-        "snapshot_dir": toml_string(snapshots),
-        "env": toml_string("production"),
-        "master_key": toml_string(master_key),
-        "no_analytics": "true",
-        "log_level": toml_string("WARN"),
-        # Without a cap Meilisearch reserves two thirds of RAM and every indexing batch pays
-        # seconds of set-up (measured: a 1-document add 3.5 s by default, 0.2-0.3 s with 1 GiB);
-        # the 100k-place city indexes as fast with the cap.
-        "max_indexing_memory": toml_string(MAX_INDEXING_MEMORY),
-    }
-    return "".join(f"{name} = {value}\n" for name, value in entries.items())
-
-
-def write_server_config(config: Path, *, db: Path, master_key: str) -> Path:
-    """Write a private config file that keeps the database and dumps next to it."""
-    text = server_config(
-        db=db, master_key=master_key, dumps=db.parent / "dumps", snapshots=db.parent / "snapshots"
-    )
-    return write_private_file(config, text)
-
-
-def prepare_config(paths: DataPaths, role: Role) -> Path:
-    """Return the config file to start with; only the admin role may create the master key."""
-    if role is Role.ADMIN:
-        return write_server_config(paths.config, db=paths.db, master_key=ensure_master_key(paths))
-    if not paths.config.exists():
-        raise SetupError(
-            f"the embedded Meilisearch in {paths.root} has never been set up: "
-            "run `python -m index_builder build` first (or set MEILI_URL)."
-        )
-    return paths.config
-
-
-# ---------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    """Ask the kernel for a free TCP port on loopback."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def child_environment() -> dict[str, str]:
-    """Return this environment without MEILI_* variables, which would override the config."""
-    return {name: value for name, value in os.environ.items() if not name.startswith("MEILI_")}
-
-
-def spawn(binary: Path, *, config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """Start ``meilisearch`` in its own session, logging to ``log``."""
-    command = [str(binary), "--config-file-path", str(config)]
-    command += ["--http-addr", f"{LOOPBACK}:{port}", "--no-analytics"]
-    with log.open("wb") as output:
-        return subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            cwd=config.parent,
-            env=child_environment(),
-            start_new_session=True,
-        )
-
-
-def is_healthy(url: str, *, timeout_s: float = 1.0) -> bool:
-    """Tell whether Meilisearch at ``url`` answers ``/health`` with ``available``."""
-    try:
-        response = httpx.get(f"{url}/health", timeout=timeout_s, trust_env=False)
-    except httpx.HTTPError:
-        return False
-    return response.status_code == httpx.codes.OK and '"available"' in response.text
-
-
-def log_tail(log: Path, *, count: int = 12) -> str:
-    """Return the last lines of the server's log, for error messages."""
-    try:
-        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-    except FileNotFoundError:
-        return "(no log)"
-    return "\n".join(line for line in lines[-count:] if line.strip())
-
-
-def port_was_taken(log: Path) -> bool:
-    """Tell whether the server died because its port was taken meanwhile."""
-    return "Address already in use" in log_tail(log, count=40)
-
-
-def wait_until_healthy(
-    process: subprocess.Popen[bytes], url: str, *, log: Path, timeout_s: float
-) -> None:
-    """Poll ``/health`` until the server answers, it exits, or ``timeout_s`` passes."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise MeiliUnavailable(
-                f"Meilisearch exited with status {process.returncode} while starting. "
-                f"Its log ({log}) ends with:\n{log_tail(log)}"
-            )
-        if is_healthy(url):
-            return
-        time.sleep(0.05)
-    stop_process(process)
-    raise MeiliUnavailable(
-        f"Meilisearch did not answer {url}/health within {timeout_s:.0f} s; it was stopped. "
-        f"See {log}; a slow disk may need a longer start-up timeout."
-    )
-
-
-def start_process(
-    binary: Path, *, config: Path, log: Path, timeout_s: float = STARTUP_TIMEOUT_S
-) -> tuple[subprocess.Popen[bytes], int]:
-    """Start a healthy server on a free loopback port; return it and its port.
-
-    Raises:
-        MeiliUnavailable: it exited or did not become healthy within ``timeout_s``.
-    """
-    for attempt in range(1, PORT_ATTEMPTS + 1):
-        port = free_port()
-        process = spawn(binary, config=config, port=port, log=log)
-        try:
-            wait_until_healthy(process, f"http://{LOOPBACK}:{port}", log=log, timeout_s=timeout_s)
-        except MeiliUnavailable:
-            if attempt < PORT_ATTEMPTS and port_was_taken(log):
-                continue
-            raise
-        return process, port
-    raise AssertionError("unreachable: the last attempt raises")  # pragma: no cover
-
-
-def stop_process(process: subprocess.Popen[bytes], *, timeout_s: float = STOP_TIMEOUT_S) -> None:
-    """Stop a server gracefully (SIGTERM), killing it if it does not exit in time."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 # ---------------------------------------------------------------- state and reuse

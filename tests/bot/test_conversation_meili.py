@@ -39,14 +39,8 @@ from resolver.models import Status
 from resolver.seed import load_gazetteer
 from resolver.service import AwaitingResolver, Resolver
 from search_platform.connection import Endpoint
-from search_platform.server import (
-    LOOPBACK,
-    free_port,
-    spawn,
-    stop_process,
-    wait_until_healthy,
-    write_server_config,
-)
+from search_platform.files import write_server_config
+from search_platform.process import LOOPBACK, free_port, spawn, stop_process, wait_until_healthy
 from search_platform.settings import MeiliSettings
 from tests.integration.conftest import find_binary_or_fail
 

@@ -12,7 +12,7 @@ from telegram.request import RequestData
 
 from bot.offline.fake_api import FakeBotApi
 from bot.request import AiohttpRequest, env_proxy, proxy_for
-from search_platform.server import free_port
+from search_platform.process import free_port
 
 
 @pytest.fixture

@@ -33,15 +33,9 @@ from pydantic import SecretStr
 
 from resolver.errors import NoziriError
 from search_platform.connection import Endpoint
+from search_platform.files import MAX_INDEXING_MEMORY, write_server_config
 from search_platform.install import MEILISEARCH, resolve_binary
-from search_platform.server import (
-    LOOPBACK,
-    MAX_INDEXING_MEMORY,
-    free_port,
-    start_process,
-    stop_process,
-    write_server_config,
-)
+from search_platform.process import LOOPBACK, free_port, start_process, stop_process
 from search_platform.settings import MeiliSettings
 
 OFFICIAL_IMAGE = f"getmeili/meilisearch:v{MEILISEARCH.version}"

@@ -25,15 +25,9 @@ from search_platform.connection import (
     save_search_key,
     search_endpoint,
 )
+from search_platform.files import DataPaths, Role
 from search_platform.install import MEILISEARCH, install, sha256_of, verify_checksum
-from search_platform.server import (
-    DataPaths,
-    Role,
-    embedded_server,
-    read_state,
-    show_status,
-    stop_recorded,
-)
+from search_platform.server import embedded_server, read_state, show_status, stop_recorded
 from search_platform.settings import MeiliSettings
 
 MakeSettings = Callable[..., MeiliSettings]

@@ -19,14 +19,8 @@ from typing import Any, Protocol
 from pydantic import SecretStr
 
 from search_platform.connection import Endpoint
-from search_platform.server import (
-    LOOPBACK,
-    MAX_INDEXING_MEMORY,
-    free_port,
-    spawn,
-    stop_process,
-    write_server_config,
-)
+from search_platform.files import MAX_INDEXING_MEMORY, write_server_config
+from search_platform.process import LOOPBACK, free_port, spawn, stop_process
 from tests.integration.conftest import HEALTH_TIMEOUT_S, wait_for_health
 
 

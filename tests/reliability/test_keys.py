@@ -23,7 +23,7 @@ from resolver.errors import NoziriError
 from resolver.meili import MeiliBackend
 from resolver.service import AwaitingResolver
 from search_platform.connection import Endpoint
-from search_platform.server import free_port
+from search_platform.process import free_port
 from search_platform.settings import PROJECT_ROOT
 from tests.reliability.building import SEED_DIR, make_resolver, master_get
 from tests.reliability.proxy import SlowProxy

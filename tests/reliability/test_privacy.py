@@ -20,7 +20,7 @@ from bot.offline.chat import offline_bot
 from bot.offline.fake_api import FakeBotApi, FakeUser
 from resolver.service import AwaitingResolver
 from search_platform.connection import Endpoint
-from search_platform.server import free_port
+from search_platform.process import free_port
 from tests.reliability.building import make_resolver, real_services
 from tests.reliability.chat import ask
 
