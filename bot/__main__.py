@@ -88,9 +88,8 @@ def run_telegram(services: BotServices, settings: BotSettings, token: str) -> No
         application.run_webhook(**webhook_options(settings))
 
 
-def run_bot(args: argparse.Namespace) -> int:
+def run_bot(args: argparse.Namespace, settings: BotSettings, meili: MeiliSettings) -> int:
     """Connect to the resolver, then serve Telegram or run the offline chat."""
-    settings = BotSettings()
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     offline = args.offline or not token
     logging.basicConfig(
@@ -103,7 +102,7 @@ def run_bot(args: argparse.Namespace) -> int:
 
     exit_cleanly_on_sigterm()
 
-    with open_awaiting_resolver(MeiliSettings()) as resolver:
+    with open_awaiting_resolver(meili) as resolver:
         place_resolver = MeiliPlaceResolver(resolver)
         services = compose_services(settings, place_resolver, resolver.directory)
         if offline:
@@ -118,18 +117,18 @@ def run_bot(args: argparse.Namespace) -> int:
     return 0
 
 
-def report_unresolved(args: argparse.Namespace) -> int:
+def report_unresolved(args: argparse.Namespace, settings: BotSettings, _: MeiliSettings) -> int:
     """Print the unresolved queries, most frequent first."""
-    groups = group_queries(UnresolvedLog(BotSettings().unresolved_path).read())
+    groups = group_queries(UnresolvedLog(settings.unresolved_path).read())
     print(format_report(groups[: args.limit] if args.limit > 0 else groups))
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one sub-command; a setup problem prints what to do and exits with status 2."""
+    """Run one sub-command with the settings built here; a setup problem exits with status 2."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        return int(args.run(args, BotSettings(), MeiliSettings()))
     except NoziriError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from index_builder import publish, validate
 from resolver.errors import NoziriError
 from search_platform.server import exit_cleanly_on_sigterm
+from search_platform.settings import MeiliSettings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,11 +22,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one sub-command and return its exit status; a NoziriError prints as a message."""
+    """Run one sub-command with the settings built here; a NoziriError prints as a message."""
     args = build_parser().parse_args(argv)
     exit_cleanly_on_sigterm()
     try:
-        return int(args.run(args))
+        return int(args.run(args, MeiliSettings()))
     except NoziriError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

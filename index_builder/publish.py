@@ -375,10 +375,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: MeiliSettings) -> int:
     """Run ``build``; return the exit status (0 ok, 1 failed, 130 interrupted)."""
     started = time.perf_counter()
-    settings = MeiliSettings()
     live = str(args.index or settings.meili_index)
     console = Console(stderr=True)
     try:

@@ -73,10 +73,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: MeiliSettings) -> int:
     """Validate the seed; print errors (exit 1) or a summary of counts (exit 0)."""
     console = Console(highlight=False, soft_wrap=True)
-    seed_dir: Path = args.seed_dir or MeiliSettings().seed_dir
+    seed_dir: Path = args.seed_dir or settings.seed_dir
     try:
         loaded = load_seed(seed_dir)
     except SeedLoadError as exc:

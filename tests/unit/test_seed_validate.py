@@ -40,7 +40,7 @@ from resolver.seed import (
     load_seed,
     parse_seed,
 )
-from search_platform.settings import PROJECT_ROOT
+from search_platform.settings import PROJECT_ROOT, MeiliSettings
 
 REAL_SEED = PROJECT_ROOT / "seed"
 
@@ -442,7 +442,7 @@ def run_cli(seed_dir: Path, reference: Path, capsys: pytest.CaptureFixture[str])
     parser = argparse.ArgumentParser()
     validate_module.add_arguments(parser)
     args = parser.parse_args([str(seed_dir), "--reference", str(reference)])
-    status = args.run(args)
+    status = args.run(args, MeiliSettings(_env_file=None))
     output = capsys.readouterr().out
     assert "Traceback" not in output
     return status, output
