@@ -59,8 +59,8 @@ def render(report: Report, baseline: Report, *, title: str) -> Table:
         "baseline wrong",
     ):
         table.add_column(column, justify="right" if column != "noise" else "left")
-    ours = report.as_dict() | {f"lang {k}": v for k, v in report.lang_dict().items()}
-    theirs = baseline.as_dict() | {f"lang {k}": v for k, v in baseline.lang_dict().items()}
+    ours = report.as_dict() | lang_rows(report)
+    theirs = baseline.as_dict() | lang_rows(baseline)
     for noise, figures in ours.items():
         base = theirs.get(noise, {})
         table.add_row(
@@ -75,6 +75,12 @@ def render(report: Report, baseline: Report, *, title: str) -> Table:
             pct(base.get("confidently_wrong", 0)),
         )
     return table
+
+
+def lang_rows(report: Report) -> dict[str, dict[str, float | int]]:
+    """Rows per language, when the set labels its languages."""
+    by_lang = report.lang_dict()
+    return {} if set(by_lang) <= {"?"} else {f"lang {k}": v for k, v in by_lang.items()}
 
 
 def pct(value: float | int) -> str:

@@ -56,48 +56,16 @@ Place = dict[str, Any]
 Label = dict[str, object]
 
 TAJIK_TO_RUSSIAN_KEYS = str.maketrans("ҳқғҷӣӯҲҚҒҶӢӮ", "хкгчиуХКГЧИУ")
+# Cyrillic -> the English-style Latin of signs and sites (х kh, ҳ h, қ q, ҷ j, ӣ i; "-": dropped).
+CYRILLIC_LETTERS = (
+    "а б в г ғ д е ё ж з и ӣ й к қ л м н о п р с т у ӯ ф х ҳ ч ҷ ш ъ э ю я ц ы ь щ « »"
+)
+LATIN_LETTERS = (
+    "a b v g gh d e yo zh z i i y k q l m n o p r s t u u f kh h ch j sh - e yu ya ts y - sh - -"
+)
 LATIN = {
-    "а": "a",
-    "б": "b",
-    "в": "v",
-    "г": "g",
-    "ғ": "gh",
-    "д": "d",
-    "е": "e",
-    "ё": "yo",
-    "ж": "zh",
-    "з": "z",
-    "и": "i",
-    "ӣ": "i",
-    "й": "y",
-    "к": "k",
-    "қ": "q",
-    "л": "l",
-    "м": "m",
-    "н": "n",
-    "о": "o",
-    "п": "p",
-    "р": "r",
-    "с": "s",
-    "т": "t",
-    "у": "u",
-    "ӯ": "u",
-    "ф": "f",
-    "х": "kh",
-    "ҳ": "h",
-    "ч": "ch",
-    "ҷ": "j",
-    "ш": "sh",
-    "ъ": "",
-    "э": "e",
-    "ю": "yu",
-    "я": "ya",
-    "ц": "ts",
-    "ы": "y",
-    "ь": "",
-    "щ": "sh",
-    "«": "",
-    "»": "",
+    cyr: ("" if lat == "-" else lat)
+    for cyr, lat in zip(CYRILLIC_LETTERS.split(), LATIN_LETTERS.split(), strict=True)
 }
 TYPE_WORD = re.compile(
     r"^(кӯчаи|хиёбони|улица|проспект|маҳаллаи|махалля|шаҳраки)\s+|\s+(микрорайон|mahalla)$",
@@ -1167,7 +1135,15 @@ def tajik_names(seed: Seed, place: Place) -> list[str]:
         n for n in (place.get("derived_names") or []) if re.match(r"(бозори|майдони|боғи)\s", n)
     ]
     names += [izafat_name(clean(place.get("name_ru") or "")) or ""]
-    return [clean(n) for n in dict.fromkeys(names) if n and len(clean(n).split()) <= 5]
+    return [
+        clean(n)
+        for n in dict.fromkeys(names)
+        if n and len(clean(n).split()) <= 5 and not RUSSIAN_GENITIVE.search(n)
+    ]
+
+
+# A Russian genitive left inside a Tajik izafat (``майдони Победы``) is no Tajik anyone writes.
+RUSSIAN_GENITIVE = re.compile(r"\b\w+(ы|ого|его|ова|ева|ского|летия)\b")
 
 
 def make_tajik_forms(rng: random.Random, seed: Seed) -> Iterator[Label]:
