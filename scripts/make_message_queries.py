@@ -614,6 +614,8 @@ def make_units(rng: random.Random, seed: Seed) -> Iterator[Label]:
             else "ru"
         )
         units, parts = unit_phrases(rng, lang)
+        if lang == "tg" and rng.random() < 0.2:
+            units = russian_keyboard(units).upper()  # ОШЁНАИ 2, ХУЧРАИ № 5: typed in capitals
         where = (
             f"{street_in(rng, street, lang)}, {house}"
             if rng.random() < 0.6
@@ -734,12 +736,17 @@ def make_plus_code(rng: random.Random, seed: Seed) -> Iterator[Label]:
 
 
 def house_form(rng: random.Random, number: int, lang: str) -> tuple[str, str, dict[str, str]]:
-    """A house number as people write it, its HouseNumber label and the parts it carries."""
-    letter = rng.choice("АБВабв")
+    """A house number as people write it, its HouseNumber label and the parts it carries.
+
+    English text writes the house letter а in Latin (``109-A``, as the seed's US embassy address
+    does); its label keeps the Cyrillic letter of the Dushanbe address.
+    """
+    letter = rng.choice("Aa") if lang == "en" else rng.choice("АБВабв")
+    label_letter = "а" if lang == "en" else letter.lower()
     sub = rng.randint(1, 6)
     forms = [
-        (f"{number}-{letter}", f"{number}{letter.lower()}", {}),
-        (f"{number}{letter}", f"{number}{letter.lower()}", {}),
+        (f"{number}-{letter}", f"{number}{label_letter}", {}),
+        (f"{number}{letter}", f"{number}{label_letter}", {}),
         (f"{number}-{sub}", f"{number}/{sub}", {}),
         (f"{number} / {sub}", f"{number}/{sub}", {}),
         (f"{number}/{sub}", f"{number}/{sub}", {}),
@@ -752,7 +759,7 @@ def house_form(rng: random.Random, number: int, lang: str) -> tuple[str, str, di
             (f"дом №{number}", str(number), {}),
             (f"дом № {number}", str(number), {}),
             (f"д.{number}", str(number), {}),
-            (f"д. {number}{letter.lower()}", f"{number}{letter.lower()}", {}),
+            (f"д. {number}{letter.lower()}", f"{number}{label_letter}", {}),
         ],
         "tg": [
             (f"хонаи {number}", str(number), {}),

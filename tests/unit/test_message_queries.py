@@ -27,8 +27,9 @@ SCRIPT = PROJECT_ROOT / "scripts" / "make_message_queries.py"
 MESSAGES = PROJECT_ROOT / "tests" / "data" / "labelled_messages.jsonl"
 HOUSE_LABEL = re.compile(r"\d+[а-яё]?(/\d+)?")
 UNIT_WORDS = re.compile(
-    r"этаж|офис|оф\.|каб\.|кабинет|кв\.?\s|подъезд|[Бб]лок|ошёнаи|ҳуҷраи|хучраи|даромадгоҳи|"
-    r"office|floor|apt\.|apartment|block|entrance|room|БЦ|бизнес|ТЦ|ТРЦ|маркази|бинои|Business|building"
+    r"этаж|офис|оф\.|каб\.|кабинет|кв\.?\s|подъезд|блок|ош[ёе]наи|[ҳх]у[ҷч]раи|даромадго[ҳх]и|"
+    r"office|floor|apt\.|apartment|block|entrance|room|БЦ|бизнес|ТЦ|ТРЦ|маркази|бинои|business|building",
+    re.IGNORECASE,
 )
 
 
