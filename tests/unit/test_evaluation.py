@@ -1,12 +1,15 @@
-"""The judge of the accuracy report: accepted ids, sector-only rows, other cities, set fields."""
+"""The judge of the accuracy report (accepted ids, sector-only rows, other cities, set fields)
+and the report's per-set output."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from bench.accuracy import lang_rows, miss_line, set_figures
 from resolver.evaluation import LabelledQuery, Report, evaluate, judge
 from resolver.gazetteer import (
     Aliases,
@@ -231,3 +234,18 @@ def test_reads_the_optional_fields_of_every_set() -> None:
     )
     assert not labelled.names_nothing
     assert row(place_id=None, house=None).names_nothing
+
+
+def test_accuracy_report_has_language_rows_only_for_sets_that_label_languages(
+    make_resolution: Callable[..., Resolution], directory: SectorDirectory
+) -> None:
+    answer = make_resolution(("dyu-0100", "SOM-02"))
+    labelled = evaluate([row(lang="ru"), row(lang="tg")], [answer, answer], directory)
+    unlabelled = evaluate([row()], [answer], directory)
+    assert set(lang_rows(labelled)) == {"lang ru", "lang tg"}
+    assert lang_rows(unlabelled) == {}
+    assert set(set_figures(labelled, unlabelled)) == {"resolver", "resolver_by_lang", "baseline"}
+    line = json.loads(miss_line("labelled_messages", row(accept=("dyu-0200",)), answer))
+    assert line["set"] == "labelled_messages"
+    assert line["label"]["accept"] == ["dyu-0200"]
+    assert line["got"] == [["dyu-0100", "SOM-02", 1.0]]
