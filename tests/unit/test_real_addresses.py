@@ -28,7 +28,9 @@ PART_KEYS = {
     "postcode", "district", "office", "floor", "flat", "entrance", "block", "building",
     "microdistrict", "plus_code",
 }  # fmt: skip
-REQUIRED = {"query", "place_id", "house", "noise", "lang", "accept", "parts", "source", "source_title"}
+REQUIRED = {
+    "query", "place_id", "house", "noise", "lang", "accept", "parts", "source", "source_title",
+}  # fmt: skip
 # A web address, or a file of the public code index cited the way the shared gazetteer does.
 SOURCE = re.compile(r"^(https?://\S+|github \(id \d+\))$")
 # HouseNumber.label(): number, optional Cyrillic/Latin letter, optional /building.
@@ -53,11 +55,12 @@ def dushanbe_rows() -> list[dict[str, Any]]:
 
 @pytest.fixture(params=range(len(rows())), ids=lambda index: f"row{index + 1}")
 def row(request: pytest.FixtureRequest) -> dict[str, Any]:
-    return rows()[request.param]
+    index: int = request.param
+    return rows()[index]
 
 
 def test_every_row_has_the_schema_fields(row: dict[str, Any]) -> None:
-    assert REQUIRED <= row.keys(), sorted(REQUIRED - row.keys())
+    assert row.keys() >= REQUIRED, sorted(REQUIRED - row.keys())
     assert isinstance(row["query"], str) and row["query"].strip()
     assert row["noise"] in NOISE_CLASSES
     assert row["lang"] in LANGS
@@ -104,7 +107,7 @@ def test_no_address_is_listed_twice() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 12 asks for 300 Dushanbe rows; the first collection pass found fewer (see report)",
+    reason="issue 12 asks for 300 Dushanbe rows; the first collection pass found fewer",
 )
 def test_the_set_holds_at_least_300_dushanbe_addresses() -> None:
     assert len(dushanbe_rows()) >= MIN_DUSHANBE_ROWS
