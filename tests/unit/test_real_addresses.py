@@ -105,9 +105,5 @@ def test_no_address_is_listed_twice() -> None:
     assert len(queries) == len(set(queries))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 asks for 300 Dushanbe rows; the first collection pass found fewer",
-)
 def test_the_set_holds_at_least_300_dushanbe_addresses() -> None:
     assert len(dushanbe_rows()) >= MIN_DUSHANBE_ROWS
