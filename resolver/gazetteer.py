@@ -144,6 +144,11 @@ class TermClass(StrEnum):
     MALL = "mall"
     NEAR = "near"
     FILLER = "filler"  # conversational words around an address: где, мне нужен, I live on
+    FLOOR = "floor"  # этаж, ошёна, floor: the number with it is a floor, never the house
+    ENTRANCE = "entrance"  # подъезд, даромадгоҳ, entrance
+    OFFICE = "office"  # офис, каб., ҳуҷра, room, suite
+    BUILDING = "building"  # БЦ, бизнес-центр, ЖК: the name after it is a building on the street
+    OTHER_CITY = "other_city"  # Худжанд, Бохтар, Kulob: an address there is not Dushanbe's
 
 
 class AddressTerm(Frozen):

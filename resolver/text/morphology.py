@@ -1,0 +1,125 @@
+"""Bring Russian common words to one form, so "рядом с цирком" meets "цирк".
+
+Residents decline the words around and inside place names ("возле Зелёного базара", "за
+Национальной библиотекой", "по улице Джаббора Расулова"). Typo tolerance cannot bridge a case
+ending on a short word ("цирком" is two edits from "цирк"), so index and query both pass their
+Russian words through one lemmatiser: :func:`lemmatize_text` replaces each declined common noun,
+adjective or participle with its dictionary form and leaves everything else as typed.
+
+Proper names are never touched: a word the dictionary does not know (Айни, Шерозӣ, Сино), one it
+tags as a name, surname, patronymic or place name (Рудаки, Шотемур, Душанбе), a word with a Tajik
+letter, and any word of the gazetteer's Tajik names (``protected``: Хона, Кохи, Поён look like
+Russian word forms but are Tajik) stay as they are.
+
+The analyser itself (pymorphy3 and its Russian dictionaries) sits behind the small
+:class:`Morphology` protocol; :class:`PymorphyMorphology` loads it once (about 15 MB, 0.15 s) and
+caches each word's answer (bounded by the words residents type). Tests and callers that want no morphology pass :data:`NO_MORPHOLOGY`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Protocol
+
+# Grammemes that mark a proper name: such words are never brought to another form.
+PROPER_GRAMMEMES = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "Abbr", "Init"})
+# Parts of speech that carry case endings and are common words when not proper names.
+DECLINED_PARTS = frozenset({"NOUN", "ADJF", "ADJS", "PRTF"})
+# Parts of speech that carry no place meaning: prepositions, conjunctions, particles,
+# interjections and pronouns ("по", "за", "и", "же", "ой", "меня").
+FUNCTION_PARTS = frozenset({"PREP", "CONJ", "PRCL", "INTJ", "NPRO"})
+TAJIK_LETTERS = frozenset("ҳқғҷӣӯҲҚҒҶӢӮ")
+MIN_LEMMA_LETTERS = 3  # "уши" -> "ухо": two-letter stems are too easily a Tajik word
+_CYRILLIC_WORD = re.compile(r"[\u0400-\u052f]+")
+
+
+class Morphology(Protocol):
+    """What the text pipeline asks of a morphological analyser."""
+
+    def lemma(self, word: str) -> str:
+        """The dictionary form of a declined common word; the word itself otherwise."""
+        ...
+
+    def is_function_word(self, word: str) -> bool:
+        """Tell whether a word is a preposition, conjunction, particle or pronoun."""
+        ...
+
+
+class _NoMorphology:
+    """Leaves every word as typed (tests, and callers without the dictionaries)."""
+
+    def lemma(self, word: str) -> str:
+        return word
+
+    def is_function_word(self, word: str) -> bool:
+        return False
+
+
+NO_MORPHOLOGY: Morphology = _NoMorphology()
+
+
+class PymorphyMorphology:
+    """:class:`Morphology` over pymorphy3's Russian dictionaries.
+
+    Args:
+        protected: Words never lemmatised (compared lower-cased): the gazetteer's Tajik name
+            words, which Russian morphology would misread.
+    """
+
+    def __init__(self, *, protected: Iterable[str] = ()) -> None:
+        import pymorphy3  # noqa: PLC0415 (loaded once, here: the dictionaries are 15 MB)
+
+        self._analyzer = pymorphy3.MorphAnalyzer()
+        self._protected = frozenset(word.lower() for word in protected)
+        self._lemmas: dict[str, str] = {}  # the cache lives with the words it caches
+        self._function: dict[str, bool] = {}
+
+    def lemma(self, word: str) -> str:
+        """The dictionary form of a declined common Russian word; the word itself otherwise."""
+        found = self._lemmas.get(word)
+        if found is None:
+            found = self._lemmas[word] = self._lemma(word)
+        return found
+
+    def is_function_word(self, word: str) -> bool:
+        """Tell whether a Russian word is a preposition, conjunction, particle or pronoun."""
+        found = self._function.get(word)
+        if found is None:
+            found = self._function[word] = self._is_function_word(word)
+        return found
+
+    def _lemma(self, word: str) -> str:
+        lowered = word.lower()
+        if len(word) < MIN_LEMMA_LETTERS or lowered in self._protected:
+            return word
+        if TAJIK_LETTERS.intersection(word):
+            return word
+        best = self._analyzer.parse(lowered)[0]
+        tag = best.tag
+        if not best.is_known or tag.POS not in DECLINED_PARTS:
+            return word
+        if PROPER_GRAMMEMES.intersection(tag.grammemes):
+            return word
+        lemma = str(best.normal_form)
+        return word if len(lemma) < MIN_LEMMA_LETTERS else lemma
+
+    def _is_function_word(self, word: str) -> bool:
+        parses = self._analyzer.parse(word.lower())
+        best = parses[0]
+        return best.is_known and best.tag.POS in FUNCTION_PARTS
+
+
+def lemmatize_text(text: str, morphology: Morphology) -> str:
+    """Replace each declined Russian common word of ``text`` with its dictionary form.
+
+    Example:
+        >>> lemmatize_text("рядом с цирком", NO_MORPHOLOGY)
+        'рядом с цирком'
+    """
+    return _CYRILLIC_WORD.sub(lambda found: morphology.lemma(found.group(0)), text)
+
+
+def protected_words(names: Iterable[str]) -> frozenset[str]:
+    """The words of Tajik names that Russian morphology must leave alone (lower-cased)."""
+    return frozenset(word.lower() for name in names for word in _CYRILLIC_WORD.findall(name))
