@@ -36,7 +36,8 @@ def decide(places: Sequence[Scored]) -> Verdict:
     top = offered[0]
     runner_up = offered[1].score if len(offered) > 1 else 0.0
     if (
-        top.query_coverage == 1.0
+        top.settles
+        and top.query_coverage == 1.0
         and top.score >= RESOLVE_SCORE
         and top.score - runner_up >= RESOLVE_MARGIN
     ):

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from resolver.gazetteer import LINEAR_KINDS, Gazetteer, Link, Place
 from resolver.index_schema import segment_id, split_choice_id
-from resolver.models import Candidate, HouseNumber, Resolution, Status
+from resolver.models import AddressParts, Candidate, HouseNumber, Resolution, Status
 from resolver.rank import Scored
 from resolver.sectors import SectorDirectory
 
 MAX_CANDIDATES = 5
+LOCATION_ID = "location"  # the place id of an answer given by a point, not a named place
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,33 @@ class Linker:
             Status.RESOLVED if len(candidates) == 1 and candidates[0].sector else Status.AMBIGUOUS
         )
         return Resolution(query=choice_id, status=status, house=house, candidates=tuple(candidates))
+
+    def at_point(
+        self, answer: Resolution, lat: float, lon: float, parts: AddressParts
+    ) -> Resolution:
+        """Answer from a point (a plus code): the sector whose polygon holds it.
+
+        A named place of that sector stays the answer (its card reads better); otherwise the
+        point itself is. A point outside Dushanbe is not answered.
+        """
+        sector = self.directory.sector_at(lat, lon)
+        if sector is None:
+            if self.directory.is_in_dushanbe(lat, lon):
+                return answer
+            return answer.model_copy(update={"status": Status.NOT_FOUND, "candidates": ()})
+        named = [c for c in answer.candidates if c.sector is not None and c.sector.id == sector.id]
+        point = Candidate(
+            place_id=LOCATION_ID,
+            document_id=LOCATION_ID,
+            name=parts.plus_code or f"{lat:.5f}, {lon:.5f}",
+            kind="location",
+            sector=sector,
+            score=1.0,
+            reasons=("plus code",),
+        )
+        return answer.model_copy(
+            update={"status": Status.RESOLVED, "candidates": (named[0] if named else point,)}
+        )
 
     def link_all(
         self, winners: Sequence[Scored], house: HouseNumber | None, lang: str

@@ -15,7 +15,7 @@ The verdict on the scores is :mod:`resolver.decide`'s.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from resolver.backend import Hit
@@ -26,6 +26,15 @@ from resolver.text.distance import edit_distance
 
 ADDRESS_FACTOR = 0.8  # a match through a building's street address counts for less
 EXTRA_WORD_BONUS = 0.03  # per set-aside word (type word, initial) the name also holds
+# A composite address read part by part (resolver.text.address): each word of another part
+# that nothing explains costs this much, up to the cap; the district the text names must fit.
+LEFTOVER_PENALTY = 0.02
+MAX_LEFTOVER_PENALTY = 0.08
+DISTRICT_BONUS = 0.02
+DISTRICT_PENALTY = 0.15
+# With a house number, a street of that name is meant rather than a square or a monument.
+HOUSELESS_KINDS = frozenset({"square", "landmark", "district"})
+HOUSELESS_PENALTY = 0.04
 # The index's typo budget (index_builder.index_settings reads these too): 1 edit from 4 letters,
 # 2 from 8. Tajik names are short (Айни, Сино, Вахш), so 4-letter words need their one typo.
 ONE_TYPO_FROM = 4
@@ -53,6 +62,7 @@ class Scored:
     score: float
     query_coverage: float
     reasons: tuple[str, ...]
+    settles: bool = True  # False: it may be offered, never answered alone (district differs)
 
 
 def typo_budget(word: str) -> int:
@@ -236,17 +246,49 @@ def scored_readings(scored: Sequence[tuple[Scored, Reading]]) -> Iterator[tuple[
         yield item.document.id, reading
 
 
+def fit_context(scored: Scored, reading: Reading) -> Scored:
+    """Weigh what the rest of a composite address says about a document.
+
+    Words of other parts that nothing explains cost a little each (an unknown organisation's
+    name beside the street); a house number speaks against a place that has no houses. A
+    district named in the text must be one the place lies in: if it is not, the place may
+    still be offered, never answered alone.
+    """
+    score, reasons, settles = scored.score, list(scored.reasons), scored.settles
+    if reading.leftover:
+        score -= min(LEFTOVER_PENALTY * reading.leftover, MAX_LEFTOVER_PENALTY)
+        reasons.append(f"{reading.leftover} word(s) of other parts")
+    if reading.house is not None and scored.document.kind in HOUSELESS_KINDS:
+        score -= HOUSELESS_PENALTY
+        reasons.append("has no houses")
+    places_in = set(scored.document.district)
+    if reading.districts and places_in:
+        if places_in & reading.districts:
+            score += DISTRICT_BONUS
+            reasons.append("district fits")
+        else:
+            score -= DISTRICT_PENALTY
+            settles = False
+            reasons.append("district differs")
+    if score == scored.score and settles == scored.settles:
+        return scored
+    return replace(scored, score=round(max(score, 0.0), 4), reasons=tuple(reasons), settles=settles)
+
+
 def score_all(hits: Sequence[Hit], readings: Sequence[Reading]) -> list[tuple[Scored, Reading]]:
     """Score each distinct document against each reading and keep its best reading."""
     best: dict[str, tuple[Scored, Reading]] = {}
     for hit in hits:
         for reading in readings:
-            scored = score_hit(
-                hit,
-                cyrillic=[reading.cyrillic],
-                latin=[reading.latin],
-                terms=reading.terms,
-                extra=reading.extra,
+            scored = fit_context(
+                score_hit(
+                    hit,
+                    cyrillic=[reading.cyrillic],
+                    latin=[reading.latin],
+                    terms=reading.terms,
+                    extra=reading.extra,
+                ),
+                reading,
             )
             current = best.get(hit.document.id)
             if current is None or scored.score > current[0].score:

@@ -12,23 +12,29 @@ letter, and any word of the gazetteer's Tajik names (``protected``: Хона, К
 Russian word forms but are Tajik) stay as they are.
 
 The analyser itself (pymorphy3 and its Russian dictionaries) sits behind the small
-:class:`Morphology` protocol; :class:`PymorphyMorphology` loads it once (about 15 MB, 0.15 s) and
-caches each word's answer (bounded by the words residents type). Tests and callers that want no morphology pass :data:`NO_MORPHOLOGY`.
+:class:`Morphology` protocol; :class:`PymorphyMorphology` loads it once (about 15 MB, 0.15 s)
+and caches each word's answer. Callers that want no morphology pass :data:`NO_MORPHOLOGY`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import Protocol
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Protocol
+
+from resolver.text.fold import fold
 
 # Grammemes that mark a proper name: such words are never brought to another form.
 PROPER_GRAMMEMES = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "Abbr", "Init"})
 # Parts of speech that carry case endings and are common words when not proper names.
 DECLINED_PARTS = frozenset({"NOUN", "ADJF", "ADJS", "PRTF"})
-# Parts of speech that carry no place meaning: prepositions, conjunctions, particles,
-# interjections and pronouns ("по", "за", "и", "же", "ой", "меня").
-FUNCTION_PARTS = frozenset({"PREP", "CONJ", "PRCL", "INTJ", "NPRO"})
+# Parts of speech that name no place: prepositions, conjunctions, particles, interjections,
+# pronouns, verbs and adverbs ("по", "и", "же", "ой", "меня", "украли", "живу", "сейчас").
+FUNCTION_PARTS = frozenset(
+    {"PREP", "CONJ", "PRCL", "INTJ", "NPRO", "VERB", "INFN", "GRND", "PRTS", "PRED", "ADVB"}
+)
 TAJIK_LETTERS = frozenset("ҳқғҷӣӯҲҚҒҶӢӮ")
 MIN_LEMMA_LETTERS = 3  # "уши" -> "ухо": two-letter stems are too easily a Tajik word
 _CYRILLIC_WORD = re.compile(r"[\u0400-\u052f]+")
@@ -68,9 +74,7 @@ class PymorphyMorphology:
     """
 
     def __init__(self, *, protected: Iterable[str] = ()) -> None:
-        import pymorphy3  # noqa: PLC0415 (loaded once, here: the dictionaries are 15 MB)
-
-        self._analyzer = pymorphy3.MorphAnalyzer()
+        self._analyzer = _russian_analyzer()
         self._protected = frozenset(word.lower() for word in protected)
         self._lemmas: dict[str, str] = {}  # the cache lives with the words it caches
         self._function: dict[str, bool] = {}
@@ -105,9 +109,45 @@ class PymorphyMorphology:
         return word if len(lemma) < MIN_LEMMA_LETTERS else lemma
 
     def _is_function_word(self, word: str) -> bool:
-        parses = self._analyzer.parse(word.lower())
-        best = parses[0]
-        return best.is_known and best.tag.POS in FUNCTION_PARTS
+        lowered = word.lower()
+        if len(word) < 2 or lowered in self._protected or TAJIK_LETTERS.intersection(word):
+            return False
+        best = self._analyzer.parse(lowered)[0]
+        return bool(best.is_known) and best.tag.POS in FUNCTION_PARTS
+
+
+@dataclass(frozen=True)
+class WordForms:
+    """What morphology says of a text's words, keyed by their folded form (as tokens are)."""
+
+    lemmas: Mapping[str, str] = field(default_factory=dict)  # folded word -> folded lemma
+    function_words: frozenset[str] = frozenset()  # folded words that name no place
+
+
+def word_forms(text: str, morphology: Morphology) -> WordForms:
+    """Read each Cyrillic word of ``text`` once: its lemma and whether it names no place.
+
+    Words are looked up as typed (the dictionaries know "цирком", not its folded "сирком") and
+    reported by their folded form, the form the parser's tokens carry.
+    """
+    lemmas: dict[str, str] = {}
+    function: set[str] = set()
+    for word in _CYRILLIC_WORD.findall(text):
+        folded = fold(word)
+        lemma = morphology.lemma(word)
+        if lemma != word and (folded_lemma := fold(lemma)) != folded:
+            lemmas[folded] = folded_lemma
+        if morphology.is_function_word(word):
+            function.add(folded)
+    return WordForms(lemmas, frozenset(function))
+
+
+@cache
+def _russian_analyzer() -> Any:
+    """pymorphy3's analyser over its Russian dictionaries, loaded once per process (read-only)."""
+    import pymorphy3  # noqa: PLC0415 (loaded on first use: the dictionaries are 15 MB)
+
+    return pymorphy3.MorphAnalyzer()
 
 
 def lemmatize_text(text: str, morphology: Morphology) -> str:

@@ -6,6 +6,7 @@ one-letter-off index built next to the phrases it indexes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -14,6 +15,8 @@ from resolver.text.fold import fold, script_of
 from resolver.text.latin import latin_key
 
 MAX_PHRASE_WORDS = 4
+# What a Russian adjective adds to a district's name: Шохмансур-ский, Фирдавси-йский (folded).
+_ADJECTIVE_OF = re.compile(r"^[ие]?н?ск[^\W\d_]{1,3}$")
 MIN_TYPO_WORD_LETTERS = 6  # address words this long are matched one letter off (микорайон)
 MAX_NAME_NUMBER_DIGITS = 2  # "Испечак 2", "Зарафшон 12": longer numbers are houses
 
@@ -43,19 +46,54 @@ class Vocabulary:
         terms: The address terms (``Gazetteer.aliases.terms``).
         numbered_names: Folded "name number" pairs that are place names (``испечак 2``), so
             "Испечак 2" reads as a name first; see :func:`numbered_names_from`.
+        place_words: Folded words of the gazetteer's names. Another town's name that is also
+            a Dushanbe name (Бустон, Гулистон) is not taken for that town.
+        districts: Folded district names (without their type word) and the district each names:
+            ``("сино",) -> "sino"``, so "район Сино" beside a street is read as context.
     """
 
-    def __init__(self, terms: Iterable[AddressTerm], *, numbered_names: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        terms: Iterable[AddressTerm],
+        *,
+        numbered_names: Iterable[str] = (),
+        place_words: Iterable[str] = (),
+        districts: Mapping[tuple[str, ...], str] | None = None,
+    ) -> None:
+        ours = frozenset(place_words)
         phrases: dict[tuple[str, ...], TermMatch] = {}
         for term in terms:
             for spelling in term.spellings:
                 home = term.term_class is TermClass.CITY and spelling[:1].isupper()
                 for key in _phrase_keys(spelling):
+                    if term.term_class is TermClass.OTHER_CITY and ours.intersection(key):
+                        continue
                     phrases.setdefault(key, TermMatch(term.term_class, len(key), home))
         self._phrases: Mapping[tuple[str, ...], TermMatch] = phrases
         self._longest = min(MAX_PHRASE_WORDS, max((len(key) for key in phrases), default=1))
         self._near = _one_letter_off(phrases)
         self.numbered_names = frozenset(numbered_names)
+        self.districts: Mapping[tuple[str, ...], str] = dict(districts or {})
+
+    def district_of(self, words: Sequence[str]) -> str | None:
+        """The district that ``words`` name ("сино", "исмоили сомони", "шохмансурскии"), if any.
+
+        A Russian adjective of a district name ("Шохмансурский район") starts with the name.
+        """
+        key = tuple(words)
+        found = self.districts.get(key)
+        if found is not None or len(key) != 1:
+            return found
+        return next(
+            (
+                code
+                for name, code in self.districts.items()
+                if len(name) == 1
+                and _ADJECTIVE_OF.match(key[0].removeprefix(name[0]))
+                and key[0].startswith(name[0])
+            ),
+            None,
+        )
 
     def match(self, words: Sequence[str], start: int) -> TermMatch | None:
         """Return the longest address phrase starting at ``words[start]``, if any."""
@@ -90,7 +128,7 @@ def _deletions(word: str) -> set[str]:
 
 
 def _is_city(found: TermMatch) -> bool:
-    return found.term_class is TermClass.CITY
+    return found.term_class in {TermClass.CITY, TermClass.OTHER_CITY}
 
 
 def _one_letter_off(phrases: Mapping[tuple[str, ...], TermMatch]) -> dict[str, TermMatch]:

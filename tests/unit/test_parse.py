@@ -13,12 +13,12 @@ from resolver.models import HouseNumber
 from resolver.seed import load_gazetteer
 from resolver.text.fold import fold
 from resolver.text.parse import MAX_NAME_WORDS, ParsedQuery, parse_query
+from resolver.readings import vocabulary_for
 from resolver.text.vocabulary import Vocabulary, numbered_names_from
 
-SEED_TERMS = load_gazetteer(Path(__file__).resolve().parents[2] / "seed").aliases.terms
-VOCABULARY = Vocabulary(
-    SEED_TERMS, numbered_names=numbered_names_from(["Испечак-2", "Зарафшон 2", "Бадахшон-1"])
-)
+GAZETTEER = load_gazetteer(Path(__file__).resolve().parents[2] / "seed")
+SEED_TERMS = GAZETTEER.aliases.terms
+VOCABULARY = vocabulary_for(GAZETTEER)  # as the product composes it
 
 
 def parse(text: str) -> ParsedQuery:
