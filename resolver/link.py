@@ -68,9 +68,12 @@ class Linker:
     ) -> Resolution:
         """Answer from a point (a plus code): the sector whose polygon holds it.
 
-        A named place of that sector stays the answer (its card reads better); otherwise the
-        point itself is. A point outside Dushanbe is not answered.
+        A place the text names and the resolver settled on stays the answer (its card reads
+        better, and the sectors are drawn by hand); otherwise a named candidate of the point's
+        sector, or the point itself. A point outside Dushanbe is not answered.
         """
+        if answer.status is Status.RESOLVED:
+            return answer
         sector = self.directory.sector_at(lat, lon)
         if sector is None:
             if self.directory.is_in_dushanbe(lat, lon):

@@ -63,6 +63,7 @@ class Scored:
     query_coverage: float
     reasons: tuple[str, ...]
     settles: bool = True  # False: it may be offered, never answered alone (district differs)
+    edits: int = 0  # typos spent to match its name
 
 
 def typo_budget(word: str) -> int:
@@ -227,7 +228,9 @@ def score_hit(
         score += 0.05 if fits else -0.05
         reasons.append("kind fits" if fits else "kind differs")
     score += min(doc.popularity, 100) / 2000  # at most 0.05: ties go to the better-known place
-    return Scored(doc, round(max(score, 0.0), 4), match.query_coverage, tuple(reasons))
+    return Scored(
+        doc, round(max(score, 0.0), 4), match.query_coverage, tuple(reasons), edits=match.edits
+    )
 
 
 def best_per_place(scored: Iterable[Scored]) -> list[Scored]:
@@ -261,6 +264,12 @@ def fit_context(scored: Scored, reading: Reading) -> Scored:
     if reading.house is not None and scored.document.kind in HOUSELESS_KINDS:
         score -= HOUSELESS_PENALTY
         reasons.append("has no houses")
+    if reading.stage > 1:  # a mahalla or district beside a street that was not found
+        settles = False
+        reasons.append("context only")
+    if reading.sentence and scored.edits:  # "как оплатить штраф" is not a typo of "Шараф"
+        settles = False
+        reasons.append("typo in a sentence")
     places_in = set(scored.document.district)
     if reading.districts and places_in:
         if places_in & reading.districts:

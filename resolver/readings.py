@@ -48,6 +48,7 @@ class Reading:
     districts: frozenset[str] = frozenset()
     leftover: int = 0
     stage: int = 1
+    sentence: bool = False  # a sentence around the place: a name read with a typo only asks
 
 
 def is_searchable(word: str) -> bool:
@@ -88,6 +89,7 @@ def readings_of(parsed: ParsedQuery, vocabulary: Vocabulary) -> list[Reading]:
             districts=option.districts,
             leftover=option.leftover,
             stage=option.stage,
+            sentence=option.sentence,
         )
         if words and reading not in readings:
             readings.append(reading)

@@ -20,7 +20,7 @@ name words into components, each introduced by its type word (or followed by it:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from resolver.gazetteer import TermClass
@@ -50,6 +50,7 @@ SPECIFICITY = ("street", "place", "plain", "landmark", "area", "district")
 CONTEXT_KINDS = frozenset({"area", "district"})  # searched only when nothing else is found
 EXPLAINED_KINDS = frozenset({"place", "landmark", "area", "district"})  # words that may stay over
 UNIT_ROLES = ("floor", "office", "flat", "entrance", "block")
+TOWN_PREPOSITIONS = frozenset({"в", "во", "из", "in", "dar", "дар"})  # "живу в Кулябе"
 # Tajik ordinal words that name numbered passages ("гузаргоҳи якум", "дуюми").
 ORDINAL_NAMES = frozenset(
     ("якум", "якуми", "дуюм", "дуюми", "сеюм", "сеюми", "чорум", "чоруми", "панчум", "панчуми")
@@ -99,7 +100,7 @@ def split_components(tokens: Sequence[Token], vocabulary: Vocabulary) -> list[Co
             if owner is not None:
                 owner.has_house = True
         elif token.role == "name":
-            if current is None:
+            if current is None or _is_complete(current, vocabulary, tokens):
                 current = Component("plain", False, token.segment)
                 components.append(current)
             current.words.append(i)
@@ -131,6 +132,18 @@ def _join_numbered_passages(
     return joined
 
 
+def _is_complete(current: Component, vocabulary: Vocabulary, tokens: Sequence[Token]) -> bool:
+    """Whether the next name word starts a new part.
+
+    It does after a house number ("проспекте Рудаки-166, столичного района") and after a
+    district's full name ("н. Шоҳмансур Мастонгулов").
+    """
+    if current.has_house:
+        return True
+    words = [tokens[i].text for i in current.words]
+    return current.kind == "district" and vocabulary.district_of(words) is not None
+
+
 def _takes_type_word_after(current: Component, kind: str, word: str) -> bool:
     """Tell whether a type word types the name before it: "Rudaki avenue", "91 мкр".
 
@@ -150,7 +163,7 @@ def _takes_type_word_after(current: Component, kind: str, word: str) -> bool:
 
 def _read_district(component: Component, tokens: Sequence[Token], vocabulary: Vocabulary) -> None:
     """Tell a district component which district it names; a plain one naming a district is one."""
-    if component.kind not in {"district", "plain"} or not component.words:
+    if component.kind not in {"district", "plain", "landmark"} or not component.words:
         return
     words = [tokens[i].text for i in component.words if len(tokens[i].text) > 1]
     found = vocabulary.district_of(words) if words else None
@@ -170,19 +183,60 @@ def pick_components(components: Sequence[Component]) -> list[Component]:
     )
 
 
-def elsewhere_of(tokens: Sequence[Token], components: Sequence[Component]) -> str | None:
-    """Another town the text is in ("г. Худжанд, ул. Ленина 12"), or None for Dushanbe.
+def read_towns(tokens: list[Token], vocabulary: Vocabulary) -> str | None:
+    """Find another town the text is in ("г. Худжанд, ул. Ленина 12", "живу в Кулябе").
 
-    An other-town word counts anywhere; a city word before a name that is not Dushanbe counts
-    when the text also names a street or place, so "шаҳри Ҳисор" alone is still searched.
+    A town's name that is not also a Dushanbe name counts anywhere, in any case form after a
+    preposition. One that is also ours (Бохтар, Ваҳдат, Гулистон are streets and mahallas here)
+    counts only where the text makes it a town: after or before a city word (г. Ваҳдат,
+    Vahdat city), after "в" / "из" (в Вахдате), or standing alone in its part of an address
+    that names a street elsewhere ("Бохтар, кӯчаи Айнӣ 12"). Elsewhere it is read as the name.
     """
-    for token in tokens:
-        if token.role == "term" and term_class(token) is TermClass.OTHER_CITY:
+    for i, token in enumerate(tokens):
+        found = token.term if term_class(token) is TermClass.OTHER_CITY else None
+        after_preposition = i > 0 and tokens[i - 1].text in TOWN_PREPOSITIONS
+        if found is None and token.role == "name" and after_preposition:
+            found = vocabulary.town_of(token.text)
+        if found is None:
+            continue
+        if not found.shared or _reads_as_town(tokens, i) or after_preposition:
             return token.text
-    others = [c for c in components if c.words and c.kind not in {"city", "town"}]
+        token.role, token.term = "name", None
+    return None
+
+
+def _reads_as_town(tokens: Sequence[Token], i: int) -> bool:
+    """A shared town name is the town beside a city word, or alone in its part of the text."""
+    near = [tokens[j] for j in (i - 1, i + 1) if 0 <= j < len(tokens)]
+    if any(term_class(t) is TermClass.CITY and not t.filler for t in near):
+        return True
+    segment = tokens[i].segment
+    alone = all(
+        t.role not in {"name", "house"}
+        for t in tokens
+        if t.segment == segment and t is not tokens[i]
+    )
+    named_elsewhere = any(t.role == "name" and t.segment != segment for t in tokens)
+    return alone and named_elsewhere
+
+
+def elsewhere_of(
+    tokens: Sequence[Token], components: Sequence[Component], place_words: Collection[str]
+) -> str | None:
+    """Another town or district the parts name: a city word before a name that is not ours
+    (г. Сомгар), or a district word before a name that is none of Dushanbe's districts
+    (н. Шаҳритуз), when the text also names a street or place; "шаҳри Ҳисор" alone is still
+    searched."""
+    others = [c for c in components if c.words and c.kind not in {"city", "town", "district"}]
     for component in components:
-        if component.kind == "city" and component.words and others:
+        if not component.words or not others:
+            continue
+        if component.kind == "city":
             return component.text(tokens)
+        words = [tokens[i].text for i in component.words]
+        foreign = component.kind == "district" and component.district is None and component.typed
+        if foreign and not any(word in place_words for word in words):
+            return component.text(tokens)  # н. Шаҳритуз; but "Zarafshon district" is ours
     return None
 
 

@@ -31,10 +31,10 @@ PROPER_GRAMMEMES = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad", "A
 # Parts of speech that carry case endings and are common words when not proper names.
 DECLINED_PARTS = frozenset({"NOUN", "ADJF", "ADJS", "PRTF"})
 # Parts of speech that name no place: prepositions, conjunctions, particles, interjections,
-# pronouns, verbs and adverbs ("по", "и", "же", "ой", "меня", "украли", "живу", "сейчас").
-FUNCTION_PARTS = frozenset(
-    {"PREP", "CONJ", "PRCL", "INTJ", "NPRO", "VERB", "INFN", "GRND", "PRTS", "PRED", "ADVB"}
-)
+# pronouns ("по", "и", "же", "ой", "меня"), and the words of a sentence around a place: verbs
+# and adverbs ("украли", "живу", "сейчас"). A text with these is a sentence, not an address.
+FUNCTION_PARTS = frozenset({"PREP", "CONJ", "PRCL", "INTJ", "NPRO"})
+SENTENCE_PARTS = frozenset({"VERB", "INFN", "GRND", "PRTS", "PRED", "ADVB"})
 TAJIK_LETTERS = frozenset("ҳқғҷӣӯҲҚҒҶӢӮ")
 MIN_LEMMA_LETTERS = 3  # "уши" -> "ухо": two-letter stems are too easily a Tajik word
 _CYRILLIC_WORD = re.compile(r"[\u0400-\u052f]+")
@@ -48,7 +48,11 @@ class Morphology(Protocol):
         ...
 
     def is_function_word(self, word: str) -> bool:
-        """Tell whether a word is a preposition, conjunction, particle or pronoun."""
+        """Tell whether a word names no place: a preposition, pronoun, verb or adverb."""
+        ...
+
+    def is_verb(self, word: str) -> bool:
+        """Tell whether a word is a verb or adverb: the text around it is a sentence."""
         ...
 
 
@@ -59,6 +63,9 @@ class _NoMorphology:
         return word
 
     def is_function_word(self, word: str) -> bool:
+        return False
+
+    def is_verb(self, word: str) -> bool:
         return False
 
 
@@ -77,7 +84,7 @@ class PymorphyMorphology:
         self._analyzer = _russian_analyzer()
         self._protected = frozenset(word.lower() for word in protected)
         self._lemmas: dict[str, str] = {}  # the cache lives with the words it caches
-        self._function: dict[str, bool] = {}
+        self._parts: dict[str, str] = {}
 
     def lemma(self, word: str) -> str:
         """The dictionary form of a declined common Russian word; the word itself otherwise."""
@@ -87,10 +94,18 @@ class PymorphyMorphology:
         return found
 
     def is_function_word(self, word: str) -> bool:
-        """Tell whether a Russian word is a preposition, conjunction, particle or pronoun."""
-        found = self._function.get(word)
+        """Tell whether a Russian word names no place: a preposition, pronoun, verb, adverb."""
+        return self.part_of(word) in FUNCTION_PARTS | SENTENCE_PARTS
+
+    def is_verb(self, word: str) -> bool:
+        """Tell whether a Russian word is a verb or adverb (the text is a sentence)."""
+        return self.part_of(word) in SENTENCE_PARTS
+
+    def part_of(self, word: str) -> str:
+        """The part of speech of a known Russian word ("" for others and protected words)."""
+        found = self._parts.get(word)
         if found is None:
-            found = self._function[word] = self._is_function_word(word)
+            found = self._parts[word] = self._part_of(word)
         return found
 
     def _lemma(self, word: str) -> str:
@@ -108,12 +123,12 @@ class PymorphyMorphology:
         lemma = str(best.normal_form)
         return word if len(lemma) < MIN_LEMMA_LETTERS else lemma
 
-    def _is_function_word(self, word: str) -> bool:
+    def _part_of(self, word: str) -> str:
         lowered = word.lower()
         if len(word) < 2 or lowered in self._protected or TAJIK_LETTERS.intersection(word):
-            return False
+            return ""
         best = self._analyzer.parse(lowered)[0]
-        return bool(best.is_known) and best.tag.POS in FUNCTION_PARTS
+        return str(best.tag.POS) if best.is_known and best.tag.POS else ""
 
 
 @dataclass(frozen=True)
@@ -122,6 +137,7 @@ class WordForms:
 
     lemmas: Mapping[str, str] = field(default_factory=dict)  # folded word -> folded lemma
     function_words: frozenset[str] = frozenset()  # folded words that name no place
+    sentence: bool = False  # the text has a verb or adverb: a sentence, not an address
 
 
 def word_forms(text: str, morphology: Morphology) -> WordForms:
@@ -132,6 +148,7 @@ def word_forms(text: str, morphology: Morphology) -> WordForms:
     """
     lemmas: dict[str, str] = {}
     function: set[str] = set()
+    sentence = False
     for word in _CYRILLIC_WORD.findall(text):
         folded = fold(word)
         lemma = morphology.lemma(word)
@@ -139,7 +156,8 @@ def word_forms(text: str, morphology: Morphology) -> WordForms:
             lemmas[folded] = folded_lemma
         if morphology.is_function_word(word):
             function.add(folded)
-    return WordForms(lemmas, frozenset(function))
+            sentence = sentence or morphology.is_verb(word)
+    return WordForms(lemmas, frozenset(function), sentence)
 
 
 @cache

@@ -25,12 +25,14 @@ from pydantic import BaseModel, ConfigDict
 from resolver.gazetteer import TermClass
 from resolver.models import AddressParts, HouseNumber
 from resolver.text.address import (
+    CONTEXT_KINDS,
     Component,
     address_parts,
     districts_named,
     elsewhere_of,
     leftover_words,
     pick_components,
+    read_towns,
     split_components,
 )
 from resolver.text.distance import edit_distance
@@ -101,6 +103,7 @@ class ParsedQuery(BaseModel):
     districts: frozenset[str] = frozenset()
     leftover: int = 0
     stage: int = 1  # 2: context (a mahalla or district beside a street), searched last
+    sentence: bool = False  # the text has verbs around the place: a typo is not enough there
 
 
 # --- step 1: bound the input ---------------------------------------------------------------------
@@ -157,9 +160,12 @@ def _is_initial(found: TermMatch, words: Sequence[str], i: int, vocabulary: Voca
     after = vocabulary.match(words, i + 1) if i + 1 < len(words) else None
     if found.term_class is TermClass.DISTRICT:
         return vocabulary.district_of(words[i + 1 : i + 2]) is None
-    if found.term_class is not TermClass.CITY or after is None:
+    if found.term_class is not TermClass.CITY:
         return True
-    return not (after.home_name or after.term_class is TermClass.OTHER_CITY)
+    if after is not None:
+        return not (after.home_name or after.term_class is TermClass.OTHER_CITY)
+    following = words[i + 1] if i + 1 < len(words) else ""
+    return not following or following in vocabulary.place_words  # г. Сомгар, but Г. Абдулло
 
 
 _MICRODISTRICT_STEM = re.compile(r"^(?:микр|мкр|mikr|mkr)[^\W\d_]{0,9}$")
@@ -518,6 +524,7 @@ def parse_query(
     body = plus_code.rest if plus_code else bounded
     forms = word_forms(body, morphology)
     tokens = read_tokens(body, vocabulary, forms)
+    town = read_towns(tokens, vocabulary)
     unsure_numbers = choose_bare_house(tokens, vocabulary)
     attach_house_letters(tokens)
     assign_flat_after_house(tokens)
@@ -538,7 +545,9 @@ def parse_query(
         tokens,
         components,
         plus_code=plus_code.code if plus_code else None,
-        elsewhere=elsewhere_of(tokens, components) or _foreign_postcode(tokens),
+        elsewhere=town
+        or elsewhere_of(tokens, components, vocabulary.place_words)
+        or _foreign_postcode(tokens),
     )
     primary = _reading(text, tokens).model_copy(
         update={"parts": parts, "districts": districts_named(components)}
@@ -549,7 +558,11 @@ def parse_query(
         *(_reading(text, option) for option in others),
     ]
     readings += [french for reading in readings if (french := _french_reading(reading))]
-    readings = [variant for reading in readings for variant in _with_lemmas(reading, forms)]
+    readings = [
+        variant.model_copy(update={"sentence": forms.sentence})
+        for reading in readings
+        for variant in _with_lemmas(reading, forms)
+    ]
     first = readings[0]
     alternatives = tuple(
         reading for reading in dict.fromkeys(readings[1:]) if reading != first and reading.name
@@ -581,7 +594,7 @@ def _component_readings(
                 "name": name_from_tokens(words),
                 "term_classes": (component.term,) if component.term else (),
                 "leftover": leftover_words(component, components),
-                "stage": 2 if rank and component.kind in {"area", "district"} else 1,
+                "stage": 2 if component.kind in CONTEXT_KINDS and rank else 1,
             }
         )
         readings.append(reading)

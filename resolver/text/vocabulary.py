@@ -11,12 +11,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from resolver.gazetteer import AddressTerm, TermClass
+from resolver.text.distance import edit_distance
 from resolver.text.fold import fold, script_of
 from resolver.text.latin import latin_key
 
 MAX_PHRASE_WORDS = 4
-# What a Russian adjective adds to a district's name: Шохмансур-ский, Фирдавси-йский (folded).
-_ADJECTIVE_OF = re.compile(r"^[ие]?н?ск[^\W\d_]{1,3}$")
+_CASE_ENDINGS = frozenset({"е", "а", "у", "ом", "ои", "ем", "ске", "ска"})
+# What an ending adds to a district's name (Latin-keyed): a Russian adjective or case
+# (Шохмансур-ский, Фирдавси-йский, Шохмансур-а), a Tajik izafat or object marker (Сино-и,
+# Фирдавси-ро).
+_ENDING_OF = re.compile(r"^(?:[iey]?n?sk[a-z]{1,3}|i|yi|ii|ro|iro|a|u|e|om)$")
 MIN_TYPO_WORD_LETTERS = 6  # address words this long are matched one letter off (микорайон)
 MAX_NAME_NUMBER_DIGITS = 2  # "Испечак 2", "Зарафшон 12": longer numbers are houses
 
@@ -28,6 +32,7 @@ class TermMatch:
     term_class: TermClass
     size: int
     home_name: bool = False  # the home city or country (Душанбе, Таджикистан): pure filler
+    shared: bool = False  # another town's name that is also a Dushanbe name (Бохтар, Ваҳдат)
 
 
 def _phrase_keys(spelling: str) -> list[tuple[str, ...]]:
@@ -47,7 +52,8 @@ class Vocabulary:
         numbered_names: Folded "name number" pairs that are place names (``испечак 2``), so
             "Испечак 2" reads as a name first; see :func:`numbered_names_from`.
         place_words: Folded words of the gazetteer's names. Another town's name that is also
-            a Dushanbe name (Бустон, Гулистон) is not taken for that town.
+            a Dushanbe name (Бохтар, Гулистон: streets here) is ``shared``: the parser takes it
+            for the town only where the text says so (:func:`resolver.text.address.read_towns`).
         districts: Folded district names (without their type word) and the district each names:
             ``("сино",) -> "sino"``, so "район Сино" beside a street is read as context.
     """
@@ -66,33 +72,46 @@ class Vocabulary:
             for spelling in term.spellings:
                 home = term.term_class is TermClass.CITY and spelling[:1].isupper()
                 for key in _phrase_keys(spelling):
-                    if term.term_class is TermClass.OTHER_CITY and ours.intersection(key):
-                        continue
-                    phrases.setdefault(key, TermMatch(term.term_class, len(key), home))
+                    shared = term.term_class is TermClass.OTHER_CITY and bool(ours & set(key))
+                    phrases.setdefault(key, TermMatch(term.term_class, len(key), home, shared))
         self._phrases: Mapping[tuple[str, ...], TermMatch] = phrases
         self._longest = min(MAX_PHRASE_WORDS, max((len(key) for key in phrases), default=1))
         self._near = _one_letter_off(phrases)
         self.numbered_names = frozenset(numbered_names)
         self.districts: Mapping[tuple[str, ...], str] = dict(districts or {})
+        self._district_keys = [
+            (tuple(latin_key(word) for word in name), code) for name, code in self.districts.items()
+        ]
+        self.place_words = ours
+        self._towns = {
+            key[0]: found
+            for key, found in phrases.items()
+            if found.term_class is TermClass.OTHER_CITY and len(key) == 1
+        }
+
+    def town_of(self, word: str) -> TermMatch | None:
+        """Another town named in a Russian case form: "в Кулябе", "из Худжанда", "Вахдате"."""
+        for size in range(1, 4):
+            found = self._towns.get(word[:-size]) if len(word) > size + 3 else None
+            if found is not None and word[-size:] in _CASE_ENDINGS:
+                return found
+        return None
 
     def district_of(self, words: Sequence[str]) -> str | None:
-        """The district that ``words`` name ("сино", "исмоили сомони", "шохмансурскии"), if any.
+        """The district that ``words`` name, if any, however it is written.
 
-        A Russian adjective of a district name ("Шохмансурский район") starts with the name.
+        "сино", "исмоили сомони", "и сомони" (an initial), "сомони" (the surname alone),
+        "shokhmansur" (another romanisation), "шохмансурскии" (a Russian adjective),
+        "фирдавсии", "синои", "фирдавсиро" (Tajik izafat and object endings).
         """
-        key = tuple(words)
-        found = self.districts.get(key)
-        if found is not None or len(key) != 1:
+        if not words:
+            return None
+        found = self.districts.get(tuple(words))
+        if found is not None:
             return found
+        keys = [latin_key(word) for word in words]
         return next(
-            (
-                code
-                for name, code in self.districts.items()
-                if len(name) == 1
-                and _ADJECTIVE_OF.match(key[0].removeprefix(name[0]))
-                and key[0].startswith(name[0])
-            ),
-            None,
+            (code for name, code in self._district_keys if _names_district(keys, name)), None
         )
 
     def match(self, words: Sequence[str], start: int) -> TermMatch | None:
@@ -121,6 +140,24 @@ class Vocabulary:
         """Match one Latin word by its Latin key (``khiyoboni``, ``hiyoboni``, ``xiyoboni``)."""
         found = self._phrases.get((latin_key(word),))
         return found if found is not None and found.size == 1 else None
+
+
+def _names_district(words: Sequence[str], name: Sequence[str]) -> bool:
+    """Whether Latin-keyed ``words`` write the district ``name``: its last words, each in full
+    (an ending or one typo allowed in long words) or as an initial."""
+    if not words or len(words) > len(name) or len(words[-1]) < 3:
+        return False
+    return all(
+        _writes_word(word, part) for word, part in zip(words, name[-len(words) :], strict=True)
+    )
+
+
+def _writes_word(word: str, name_word: str) -> bool:
+    if word == name_word or (len(word) == 1 and name_word.startswith(word)):
+        return True
+    if word.startswith(name_word) and _ENDING_OF.match(word[len(name_word) :]):
+        return True
+    return len(word) >= 5 and edit_distance(word, name_word, limit=1) <= 1
 
 
 def _deletions(word: str) -> set[str]:
