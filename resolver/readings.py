@@ -140,6 +140,7 @@ def vocabulary_for(gazetteer: Gazetteer) -> Vocabulary:
     named = [(place, [*names_of(place), *aliases.get(place.id, ())]) for place in gazetteer.places]
     every_name = [name for _, names in named for name in names]
     words = {word for name in every_name for word in fold(name).split()}
+    words |= {word for name in every_name for word in latin_key(name).split()}
     plain = Vocabulary(gazetteer.aliases.terms)
     districts = {
         key: place.districts[0].value

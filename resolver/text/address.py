@@ -169,6 +169,7 @@ def _read_district(component: Component, tokens: Sequence[Token], vocabulary: Vo
     found = vocabulary.district_of(words) if words else None
     if found is not None and not component.has_house:
         component.kind, component.district = "district", found
+        component.term = TermClass.DISTRICT
 
 
 def pick_components(components: Sequence[Component]) -> list[Component]:
@@ -210,6 +211,9 @@ def _reads_as_town(tokens: Sequence[Token], i: int) -> bool:
     near = [tokens[j] for j in (i - 1, i + 1) if 0 <= j < len(tokens)]
     if any(term_class(t) is TermClass.CITY and not t.filler for t in near):
         return True
+    before = tokens[i - 1] if i else None
+    if before is not None and before.role == "term" and not before.filler:
+        return False  # "шаҳраки Турсунзода", "улица Бустон": a type word makes it ours
     segment = tokens[i].segment
     alone = all(
         t.role not in {"name", "house"}

@@ -80,6 +80,8 @@ UNIT_CLASSES = {TermClass.HOUSE: "house", TermClass.FLAT: "flat", TermClass.BLOC
 BLOCK_LETTERS = frozenset({"к", "k"})  # "д. 45 к. 2": корпус after a house number
 HOUSE_LETTERS = frozenset("абвгдежзклмнопрстуфabcdefghk")
 
+PREPOSITIONS = frozenset({"у", "к", "с", "со", "за", "на", "в", "около", "возле", "near", "by"})
+_HOUSE_LIKE = re.compile(r"^\d{1,4}[^\W\d_]?$")
 _GLUED_UNIT = re.compile(r"^(д|х|h|кв|kv)(\d{1,4}(?:[^\W\d_])?(?:/\d{1,4}[^\W\d_]?)?)$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 
@@ -160,6 +162,8 @@ def _is_initial(found: TermMatch, words: Sequence[str], i: int, vocabulary: Voca
     after = vocabulary.match(words, i + 1) if i + 1 < len(words) else None
     if found.term_class is TermClass.DISTRICT:
         return vocabulary.district_of(words[i + 1 : i + 2]) is None
+    if found.term_class is TermClass.STREET and i and _HOUSE_LIKE.match(words[i - 1]):
+        return False  # "маҳаллаи 112 к. Хувайдуллоев": к. after a number is кӯчаи
     if found.term_class is not TermClass.CITY:
         return True
     if after is not None:
@@ -241,10 +245,21 @@ def _names_an_institution(tokens: list[Token], i: int, number: Token) -> bool:
 
 
 def unit_words_without_numbers_are_names(tokens: list[Token]) -> None:
-    """``Дом печати``: a house/flat/block word with no number after it is part of the name."""
-    for token in tokens:
-        if token.role == "term" and _term_class(token) in UNIT_CLASSES:
-            token.role, token.term = "name", None
+    """``Дом печати``: a house/flat/block word with no number after it is part of the name.
+
+    Not before a preposition or a "near" word: "Дом у суда", "дом рядом с цирком" say where
+    the resident's home is.
+    """
+    for i, token in enumerate(tokens):
+        if token.role != "term" or _term_class(token) not in UNIT_CLASSES:
+            continue
+        after = _neighbour(tokens, i, 1)
+        points = after is not None and (
+            after.text in PREPOSITIONS
+            or after.role == "aside"
+            or _term_class(after) is TermClass.NEAR
+        )
+        token.role, token.term = ("aside", token.term) if points else ("name", None)
 
 
 def _is_house_letter(token: Token | None, number: Token) -> bool:
@@ -525,10 +540,10 @@ def parse_query(
     forms = word_forms(body, morphology)
     tokens = read_tokens(body, vocabulary, forms)
     town = read_towns(tokens, vocabulary)
+    read_office_after_floor(tokens)
     unsure_numbers = choose_bare_house(tokens, vocabulary)
     attach_house_letters(tokens)
     assign_flat_after_house(tokens)
-    read_office_after_floor(tokens)
     unsure_city = drop_filler(tokens)
     if not name_from_tokens(tokens):
         tokens = _with_type_words_as_name(tokens)
@@ -553,7 +568,7 @@ def parse_query(
         update={"parts": parts, "districts": districts_named(components)}
     )
     readings = [
-        *_component_readings(text, tokens, components, primary),
+        *_component_readings(tokens, components, primary, vocabulary),
         primary,
         *(_reading(text, option) for option in others),
     ]
@@ -577,21 +592,27 @@ def _foreign_postcode(tokens: Sequence[Token]) -> str | None:
 
 
 def _component_readings(
-    text: str, tokens: list[Token], components: list[Component], primary: ParsedQuery
+    tokens: list[Token],
+    components: list[Component],
+    primary: ParsedQuery,
+    vocabulary: Vocabulary,
 ) -> list[ParsedQuery]:
     """Each named part of a composite address read alone, the most specific first.
 
-    A text of one part needs none: the whole reading is that part.
+    A text of one part needs none (the whole reading is that part), unless that part is a
+    district written in a form the index does not hold ("в Фирдавсинском районе"): a district
+    is read by its own name.
     """
     ranked = pick_components(components)
-    if len(ranked) < 2:
+    if len(ranked) < 2 and not any(c.district for c in ranked):
         return []
     readings = []
     for rank, component in enumerate(ranked):
         words = [tokens[i] for i in component.words]
+        name = vocabulary.district_name(component.district) if component.district else None
         reading = primary.model_copy(
             update={
-                "name": name_from_tokens(words),
+                "name": name or name_from_tokens(words),
                 "term_classes": (component.term,) if component.term else (),
                 "leftover": leftover_words(component, components),
                 "stage": 2 if component.kind in CONTEXT_KINDS and rank else 1,

@@ -110,7 +110,7 @@ def read_office_after_floor(tokens: list[Token]) -> None:
             and token.role == "name"
             and _UNIT_VALUE.match(token.text)
             and before is not None
-            and before.role in {"floor", "drop"}
+            and before.role in {"floor", "drop", "aside"}
             and any(t.role == "floor" for t in tokens[:i])
         ):
             token.role = "office"

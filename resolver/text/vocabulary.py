@@ -97,6 +97,10 @@ class Vocabulary:
                 return found
         return None
 
+    def district_name(self, code: str) -> str | None:
+        """The district's name as the index holds it (its first name in the seed), folded."""
+        return next((" ".join(name) for name, c in self.districts.items() if c == code), None)
+
     def district_of(self, words: Sequence[str]) -> str | None:
         """The district that ``words`` name, if any, however it is written.
 
