@@ -20,7 +20,7 @@ name words into components, each introduced by its type word (or followed by it:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from resolver.gazetteer import TermClass
@@ -207,25 +207,37 @@ def read_towns(tokens: list[Token], vocabulary: Vocabulary) -> str | None:
 
 
 def _reads_as_town(tokens: Sequence[Token], i: int) -> bool:
-    """A shared town name is the town beside a city word, or alone in its part of the text."""
-    near = [tokens[j] for j in (i - 1, i + 1) if 0 <= j < len(tokens)]
-    if any(term_class(t) is TermClass.CITY and not t.filler for t in near):
-        return True
+    """A shared town name is the town beside a city word, or alone in its part of the text.
+
+    Not after a type word ("шаҳраки Турсунзода", "улица Бустон"), and not before a city word
+    that belongs to the home city ("кучаи Бустон г. Душанбе").
+    """
     before = tokens[i - 1] if i else None
+    after = tokens[i + 1] if i + 1 < len(tokens) else None
     if before is not None and before.role == "term" and not before.filler:
-        return False  # "шаҳраки Турсунзода", "улица Бустон": a type word makes it ours
-    segment = tokens[i].segment
-    alone = all(
-        t.role not in {"name", "house"}
-        for t in tokens
-        if t.segment == segment and t is not tokens[i]
-    )
+        return _is_city_word(before)
+    following = tokens[i + 2] if i + 2 < len(tokens) else None
+    home_next = following is not None and following.term is not None and following.term.home_name
+    if after is not None and _is_city_word(after) and not home_next:
+        return True  # Vahdat city, Бохтар ш.
+    segment, town = tokens[i].segment, tokens[i]
+    peers = [t for t in tokens if t.segment == segment and t is not town]
+    alone = all(t.role not in {"name", "house"} for t in peers)
     named_elsewhere = any(t.role == "name" and t.segment != segment for t in tokens)
     return alone and named_elsewhere
 
 
+def _is_city_word(token: Token) -> bool:
+    """г., шаҳри, city: a city word, not the home city's name."""
+    return (
+        token.term is not None
+        and token.term.term_class is TermClass.CITY
+        and not (token.term.home_name or token.filler)
+    )
+
+
 def elsewhere_of(
-    tokens: Sequence[Token], components: Sequence[Component], place_words: Collection[str]
+    tokens: Sequence[Token], components: Sequence[Component], vocabulary: Vocabulary
 ) -> str | None:
     """Another town or district the parts name: a city word before a name that is not ours
     (г. Сомгар), or a district word before a name that is none of Dushanbe's districts
@@ -235,11 +247,11 @@ def elsewhere_of(
     for component in components:
         if not component.words or not others:
             continue
-        if component.kind == "city":
-            return component.text(tokens)
+        if component.kind == "city" and not vocabulary.is_home_like(component.text(tokens)):
+            return component.text(tokens)  # г. Сомгар; but "шахри Душаннбе" is a typo
         words = [tokens[i].text for i in component.words]
         foreign = component.kind == "district" and component.district is None and component.typed
-        if foreign and not any(word in place_words for word in words):
+        if foreign and not any(word in vocabulary.place_words for word in words):
             return component.text(tokens)  # н. Шаҳритуз; but "Zarafshon district" is ours
     return None
 

@@ -36,6 +36,7 @@ DECLINED_PARTS = frozenset({"NOUN", "ADJF", "ADJS", "PRTF"})
 FUNCTION_PARTS = frozenset({"PREP", "CONJ", "PRCL", "INTJ", "NPRO"})
 SENTENCE_PARTS = frozenset({"VERB", "INFN", "GRND", "PRTS", "PRED", "ADVB"})
 TAJIK_LETTERS = frozenset("ҳқғҷӣӯҲҚҒҶӢӮ")
+MIN_SENTENCE_WORDS = 3  # fewer words are a name, maybe mistyped into a verb form (Точив)
 MIN_LEMMA_LETTERS = 3  # "уши" -> "ухо": two-letter stems are too easily a Tajik word
 _CYRILLIC_WORD = re.compile(r"[\u0400-\u052f]+")
 
@@ -149,14 +150,17 @@ def word_forms(text: str, morphology: Morphology) -> WordForms:
     lemmas: dict[str, str] = {}
     function: set[str] = set()
     sentence = False
-    for word in _CYRILLIC_WORD.findall(text):
+    words = _CYRILLIC_WORD.findall(text)
+    long_enough = len(words) >= MIN_SENTENCE_WORDS  # "П. Точив" is a name with a typo
+    for word in words:
         folded = fold(word)
         lemma = morphology.lemma(word)
         if lemma != word and (folded_lemma := fold(lemma)) != folded:
             lemmas[folded] = folded_lemma
-        if morphology.is_function_word(word):
+        verb = morphology.is_verb(word)
+        if morphology.is_function_word(word) and (long_enough or not verb):
             function.add(folded)
-            sentence = sentence or morphology.is_verb(word)
+            sentence = sentence or verb
     return WordForms(lemmas, frozenset(function), sentence)
 
 

@@ -560,9 +560,7 @@ def parse_query(
         tokens,
         components,
         plus_code=plus_code.code if plus_code else None,
-        elsewhere=town
-        or elsewhere_of(tokens, components, vocabulary.place_words)
-        or _foreign_postcode(tokens),
+        elsewhere=town or elsewhere_of(tokens, components, vocabulary) or _foreign_postcode(tokens),
     )
     primary = _reading(text, tokens).model_copy(
         update={"parts": parts, "districts": districts_named(components)}
@@ -604,7 +602,7 @@ def _component_readings(
     is read by its own name.
     """
     ranked = pick_components(components)
-    if len(ranked) < 2 and not any(c.district for c in ranked):
+    if len(ranked) < 2 and not any(c.district and c.typed for c in ranked):
         return []
     readings = []
     for rank, component in enumerate(ranked):

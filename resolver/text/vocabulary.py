@@ -83,6 +83,9 @@ class Vocabulary:
             (tuple(latin_key(word) for word in name), code) for name, code in self.districts.items()
         ]
         self.place_words = ours
+        self._home_words = [
+            key[0] for key, found in phrases.items() if found.home_name and len(key) == 1
+        ]
         self._towns = {
             key[0]: found
             for key, found in phrases.items()
@@ -96,6 +99,13 @@ class Vocabulary:
             if found is not None and word[-size:] in _CASE_ENDINGS:
                 return found
         return None
+
+    def is_home_like(self, text: str) -> bool:
+        """Whether ``text`` is the home city's name, maybe with a typo (Душаннбе, Дкшанбе)."""
+        words = text.split()
+        return len(words) == 1 and any(
+            edit_distance(words[0], home, limit=2) <= 2 for home in self._home_words
+        )
 
     def district_name(self, code: str) -> str | None:
         """The district's name as the index holds it (its first name in the seed), folded."""
