@@ -51,3 +51,9 @@ def settle(verdict: Verdict, candidates: Sequence[Candidate], *, fallback: bool)
     status = Status(verdict.status)
     unsettled = len(candidates) != 1 or candidates[0].sector is None or fallback
     return Status.AMBIGUOUS if status is Status.RESOLVED and unsettled else status
+
+
+def is_doubtful(verdict: Verdict) -> bool:
+    """A first-round winner whose kind differs from the type word ("кӯчаи Крупская 1" found a
+    microdistrict "Крупская-1"): the other readings are searched before answering."""
+    return verdict.status == "resolved" and "kind differs" in verdict.winners[0].reasons

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Generator
 
 from resolver.backend import AsyncSearchBackend, Hit, SearchBackend, SearchQuery
-from resolver.decide import Verdict, decide, settle
+from resolver.decide import Verdict, decide, is_doubtful, settle
 from resolver.gazetteer import Gazetteer
 from resolver.link import Linker
 from resolver.models import AddressParts, HouseNumber, Resolution, Status
@@ -94,7 +94,7 @@ class Pipeline:
         scored = score_all(hits, readings[:1])
         verdict = decide(best_per_place(item for item, _ in scored))
         rest = [query for query in queries_for(readings) if query != first]
-        if verdict.status != "resolved" and rest:
+        if (verdict.status != "resolved" or is_doubtful(verdict)) and rest:
             hits = hits + [hit for result in (yield rest) for hit in result]
             scored = score_all(hits, readings)
             verdict = decide(best_per_place(item for item, _ in scored))

@@ -172,13 +172,18 @@ def _read_district(component: Component, tokens: Sequence[Token], vocabulary: Vo
         component.term = TermClass.DISTRICT
 
 
-def pick_components(components: Sequence[Component]) -> list[Component]:
+def pick_components(components: Sequence[Component], tokens: Sequence[Token]) -> list[Component]:
     """The named components, most specific first.
 
     A street first, then a part that holds the house number ("Айни 48, БЦ Созидание": the
-    street and house are the answer, the building is context), then by kind.
+    street and house are the answer, the building is context), then by kind. A part of
+    initials or one-letter abbreviations alone ("д.") names nothing.
     """
-    named = [c for c in components if c.words and c.kind in SPECIFICITY]
+    named = [
+        c
+        for c in components
+        if c.kind in SPECIFICITY and any(len(tokens[i].text) > 1 for i in c.words)
+    ]
     return sorted(
         named, key=lambda c: (c.kind != "street", not c.has_house, SPECIFICITY.index(c.kind))
     )
@@ -251,7 +256,7 @@ def elsewhere_of(
             return component.text(tokens)  # г. Сомгар; but "шахри Душаннбе" is a typo
         words = [tokens[i].text for i in component.words]
         foreign = component.kind == "district" and component.district is None and component.typed
-        if foreign and not any(word in vocabulary.place_words for word in words):
+        if foreign and not any(vocabulary.is_ours(word) for word in words):
             return component.text(tokens)  # н. Шаҳритуз; but "Zarafshon district" is ours
     return None
 

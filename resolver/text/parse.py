@@ -556,19 +556,26 @@ def parse_query(
     if unsure_city:
         others.append(_with_home_city_names(tokens))
     components = split_components(tokens, vocabulary)
+    variants = [split_components(option, vocabulary) for option in others]
     parts = address_parts(
         tokens,
         components,
         plus_code=plus_code.code if plus_code else None,
         elsewhere=town or elsewhere_of(tokens, components, vocabulary) or _foreign_postcode(tokens),
     )
-    primary = _reading(text, tokens).model_copy(
-        update={"parts": parts, "districts": districts_named(components)}
-    )
+    context = {"parts": parts, "districts": districts_named(components)}
+    primary = _reading(text, tokens).model_copy(update=context)
     readings = [
         *_component_readings(tokens, components, primary, vocabulary),
         primary,
         *(_reading(text, option) for option in others),
+        *(
+            reading
+            for option, parts_of in zip(others, variants, strict=True)
+            for reading in _component_readings(
+                option, parts_of, _reading(text, option).model_copy(update=context), vocabulary
+            )
+        ),
     ]
     readings += [french for reading in readings if (french := _french_reading(reading))]
     readings = [
@@ -601,16 +608,18 @@ def _component_readings(
     district written in a form the index does not hold ("в Фирдавсинском районе"): a district
     is read by its own name.
     """
-    ranked = pick_components(components)
+    ranked = pick_components(components, tokens)
     if len(ranked) < 2 and not any(c.district and c.typed for c in ranked):
         return []
     readings = []
     for rank, component in enumerate(ranked):
         words = [tokens[i] for i in component.words]
-        name = vocabulary.district_name(component.district) if component.district else None
+        name = name_from_tokens(words)
+        if component.district and tuple(name.split()) not in vocabulary.districts:
+            name = vocabulary.district_name(component.district) or name  # "Фирдавсинском"
         reading = primary.model_copy(
             update={
-                "name": name or name_from_tokens(words),
+                "name": name,
                 "term_classes": (component.term,) if component.term else (),
                 "leftover": leftover_words(component, components),
                 "stage": 2 if component.kind in CONTEXT_KINDS and rank else 1,

@@ -16,6 +16,8 @@ from resolver.text.fold import fold, script_of
 from resolver.text.latin import latin_key
 
 MAX_PHRASE_WORDS = 4
+_ADJECTIVE_END = re.compile(r"(?:[ие]?н?ск[^\W\d_]{1,3}|и|ро)$")  # Сино-йский, Сино-и
+_SUFFIX_END = re.compile(r"ск[^\W\d_]{1,3}$")  # Зарафшан-ский
 _CASE_ENDINGS = frozenset({"е", "а", "у", "ом", "ои", "ем", "ске", "ска"})
 # What an ending adds to a district's name (Latin-keyed): a Russian adjective or case
 # (Шохмансур-ский, Фирдавси-йский, Шохмансур-а), a Tajik izafat or object marker (Сино-и,
@@ -83,6 +85,10 @@ class Vocabulary:
             (tuple(latin_key(word) for word in name), code) for name, code in self.districts.items()
         ]
         self.place_words = ours
+        self._words_by_start: dict[str, list[str]] = {}
+        for word in ours:
+            if len(word) >= 5:
+                self._words_by_start.setdefault(word[:2], []).append(word)
         self._home_words = [
             key[0] for key, found in phrases.items() if found.home_name and len(key) == 1
         ]
@@ -99,6 +105,18 @@ class Vocabulary:
             if found is not None and word[-size:] in _CASE_ENDINGS:
                 return found
         return None
+
+    def is_ours(self, word: str) -> bool:
+        """Whether a word is (a form of) a Dushanbe name word: "зарафшанскии" of "зарафшон"."""
+        if word in self.place_words:
+            return True
+        stems = {_ADJECTIVE_END.sub("", word), _SUFFIX_END.sub("", word)}
+        return any(
+            edit_distance(stem, name, limit=1) <= 1
+            for stem in stems
+            if len(stem) >= 5
+            for name in self._words_by_start.get(stem[:2], ())
+        )
 
     def is_home_like(self, text: str) -> bool:
         """Whether ``text`` is the home city's name, maybe with a typo (Душаннбе, Дкшанбе)."""
