@@ -66,20 +66,21 @@ class Linker:
     def at_point(
         self, answer: Resolution, lat: float, lon: float, parts: AddressParts
     ) -> Resolution:
-        """Answer from a point (a plus code): the sector whose polygon holds it.
+        """Answer from a point (a plus code) and what the text names, asking when they disagree.
 
-        A place the text names and the resolver settled on stays the answer (its card reads
-        better, and the sectors are drawn by hand); otherwise a named candidate of the point's
-        sector, or the point itself. A point outside Dushanbe is not answered.
+        The point's sector (the polygon holding it) answers alone when the text names nothing
+        that was found; a named candidate in that sector is the answer (its card reads better);
+        when the names found lie in other sectors, the resident chooses between the point and
+        them. A point outside Dushanbe is not answered.
         """
-        if answer.status is Status.RESOLVED:
-            return answer
         sector = self.directory.sector_at(lat, lon)
         if sector is None:
             if self.directory.is_in_dushanbe(lat, lon):
                 return answer
             return answer.model_copy(update={"status": Status.NOT_FOUND, "candidates": ()})
         named = [c for c in answer.candidates if c.sector is not None and c.sector.id == sector.id]
+        if named:
+            return answer.model_copy(update={"status": Status.RESOLVED, "candidates": named[:1]})
         point = Candidate(
             place_id=LOCATION_ID,
             document_id=LOCATION_ID,
@@ -89,9 +90,9 @@ class Linker:
             score=1.0,
             reasons=("plus code",),
         )
-        return answer.model_copy(
-            update={"status": Status.RESOLVED, "candidates": (named[0] if named else point,)}
-        )
+        others = answer.candidates[: MAX_CANDIDATES - 1]
+        status = Status.AMBIGUOUS if others else Status.RESOLVED
+        return answer.model_copy(update={"status": status, "candidates": (point, *others)})
 
     def link_all(
         self, winners: Sequence[Scored], house: HouseNumber | None, lang: str

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import pairwise
 
 from resolver.backend import Hit
 from resolver.gazetteer import TermClass
@@ -26,6 +27,7 @@ from resolver.text.distance import edit_distance
 
 ADDRESS_FACTOR = 0.8  # a match through a building's street address counts for less
 EXTRA_WORD_BONUS = 0.03  # per set-aside word (type word, initial) the name also holds
+INITIAL_PENALTY = 0.05  # the text's initial is not that of the name's first word
 # A composite address read part by part (resolver.text.address): each word of another part
 # that nothing explains costs this much, up to the cap; the district the text names must fit.
 LEFTOVER_PENALTY = 0.02
@@ -33,8 +35,7 @@ MAX_LEFTOVER_PENALTY = 0.08
 DISTRICT_BONUS = 0.02
 DISTRICT_PENALTY = 0.15
 # With a house number, a street of that name is meant rather than a square or a monument.
-HOUSELESS_KINDS = frozenset({"square", "landmark", "district"})
-HOUSELESS_PENALTY = 0.04
+HOUSELESS_PENALTY = {"square": 0.05, "landmark": 0.05, "district": 0.15}
 # The index's typo budget (index_builder.index_settings reads these too): 1 edit from 4 letters,
 # 2 from 8. Tajik names are short (Айни, Сино, Вахш), so 4-letter words need their one typo.
 ONE_TYPO_FROM = 4
@@ -149,8 +150,22 @@ def match_name(query: Sequence[str], name: str, extra: Sequence[str] = ()) -> Na
         return NameMatch(0.0, 0.0, 0)
     matched, used, edits = match_words(query, name_words)
     if extra and used < len(name_words):
-        used += sum(1 for word in name_words if word in extra and word not in query)
+        used += sum(
+            1
+            for i, word in enumerate(name_words)
+            if word not in query
+            and (word in extra or _initial_before_match(word, name_words[i + 1 :], extra, query))
+        )
     return NameMatch(matched / len(query), min(used, len(name_words)) / len(name_words), edits)
+
+
+def _initial_before_match(
+    word: str, rest: Sequence[str], extra: Sequence[str], query: Sequence[str]
+) -> bool:
+    """Whether a set-aside initial stands for ``word``: "Х." before a matched "Шерози"."""
+    if not rest or not any(len(e) == 1 and word.startswith(e) for e in extra):
+        return False
+    return any(word_cost(q, rest[0]) is not None for q in query)
 
 
 def is_same_word(word: str, name_word: str) -> bool:
@@ -158,18 +173,46 @@ def is_same_word(word: str, name_word: str) -> bool:
     return word == name_word or (len(word) == 1 and name_word.startswith(word))
 
 
-def extra_word_bonus(extra: Sequence[str], names: Iterable[str]) -> float:
+def extra_word_bonus(
+    extra: Sequence[str], names: Iterable[str], query: Sequence[str] = ()
+) -> float:
     """Reward words the parser set aside (type words, initials) that the name also has.
 
     "маркази савдои Меҳргон" is read as the name "мехргон", which the bazaar and the mall share;
-    the mall's full name also holds "маркази савдои", so it should rank first.
+    the mall's full name also holds "маркази савдои", so it should rank first. An initial fits
+    only the word it stands before: "Х. Шерози" fits Хафизи Шерози, not хиёбони Саъдии Шерозӣ.
     """
     best = 0
     for name in names:
         words = name.split()
-        found = sum(1 for word in extra if any(is_same_word(word, w) for w in words))
+        found = sum(1 for word in extra if _holds(words, word, query))
         best = max(best, found)
     return min(best, 3) * EXTRA_WORD_BONUS
+
+
+def initials_differ(extra: Sequence[str], names: Iterable[str], query: Sequence[str]) -> bool:
+    """Whether the text's initial fits none of the names where a word stands before the
+    matched one: "Х. Шерози" and хиёбони Саъдии Шерозӣ."""
+    initials = [word for word in extra if len(word) == 1 and word.isalpha()]
+    if not initials or not query:
+        return False
+    before = [
+        w
+        for name in names
+        for w, following in pairwise(name.split())
+        if len(w) > 1 and any(word_cost(q, following) is not None for q in query)
+    ]
+    return bool(before) and not any(w.startswith(i) for w in before for i in initials)
+
+
+def _holds(words: Sequence[str], word: str, query: Sequence[str]) -> bool:
+    """Whether a name's words hold a set-aside word (an initial: before a word of the query)."""
+    if len(word) > 1 or not query:
+        return any(is_same_word(word, w) for w in words)
+    return any(
+        w.startswith(word) and any(word_cost(q, following) is not None for q in query)
+        for w, following in pairwise(words)
+    )
 
 
 def best_name_match(
@@ -218,7 +261,11 @@ def score_hit(
         score *= ADDRESS_FACTOR
         reasons.append("by address")
     every_name = [*doc.names, *doc.aliases, *doc.names_latin, *doc.aliases_latin]
-    if extra and (bonus := extra_word_bonus(extra, every_name)):
+    query = [word for reading in cyrillic for word in reading]
+    if initials_differ(extra, every_name, query):
+        score -= INITIAL_PENALTY
+        reasons.append("initial differs")
+    if extra and (bonus := extra_word_bonus(extra, every_name, query)):
         score += bonus
         reasons.append("type word or initial fits")
     if match.edits:
@@ -261,8 +308,8 @@ def fit_context(scored: Scored, reading: Reading) -> Scored:
     if reading.leftover:
         score -= min(LEFTOVER_PENALTY * reading.leftover, MAX_LEFTOVER_PENALTY)
         reasons.append(f"{reading.leftover} word(s) of other parts")
-    if reading.house is not None and scored.document.kind in HOUSELESS_KINDS:
-        score -= HOUSELESS_PENALTY
+    if reading.house is not None and scored.document.kind in HOUSELESS_PENALTY:
+        score -= HOUSELESS_PENALTY[scored.document.kind]
         reasons.append("has no houses")
     if reading.stage > 1:  # a mahalla or district beside a street that was not found
         settles = False
