@@ -190,10 +190,9 @@ def extra_word_bonus(
     return min(best, 3) * EXTRA_WORD_BONUS
 
 
-def initials_differ(extra: Sequence[str], names: Iterable[str], query: Sequence[str]) -> bool:
+def initials_differ(initials: Sequence[str], names: Iterable[str], query: Sequence[str]) -> bool:
     """Whether the text's initial fits none of the names where a word stands before the
     matched one: "Х. Шерози" and хиёбони Саъдии Шерозӣ."""
-    initials = [word for word in extra if len(word) == 1 and word.isalpha()]
     if not initials or not query:
         return False
     before = [
@@ -244,6 +243,7 @@ def score_hit(
     latin: Sequence[Sequence[str]],
     terms: frozenset[TermClass],
     extra: Sequence[str] = (),
+    initials: Sequence[str] = (),
 ) -> Scored:
     """Score one hit against the readings of the query; explain the score in ``reasons``."""
     doc = hit.document
@@ -262,7 +262,7 @@ def score_hit(
         reasons.append("by address")
     every_name = [*doc.names, *doc.aliases, *doc.names_latin, *doc.aliases_latin]
     query = [word for reading in cyrillic for word in reading]
-    if initials_differ(extra, every_name, query):
+    if initials_differ(initials, every_name, query):
         score -= INITIAL_PENALTY
         reasons.append("initial differs")
     if extra and (bonus := extra_word_bonus(extra, every_name, query)):
@@ -343,6 +343,7 @@ def score_all(hits: Sequence[Hit], readings: Sequence[Reading]) -> list[tuple[Sc
                     latin=[reading.latin],
                     terms=reading.terms,
                     extra=reading.extra,
+                    initials=reading.initials,
                 ),
                 reading,
             )

@@ -49,6 +49,7 @@ class Reading:
     leftover: int = 0
     stage: int = 1
     sentence: bool = False  # a sentence around the place: a name read with a typo only asks
+    initials: tuple[str, ...] = ()  # one-letter words before a name word (Х. Шерози)
 
 
 def is_searchable(word: str) -> bool:
@@ -90,6 +91,7 @@ def readings_of(parsed: ParsedQuery, vocabulary: Vocabulary) -> list[Reading]:
             leftover=option.leftover,
             stage=option.stage,
             sentence=option.sentence,
+            initials=option.initials,
         )
         if words and reading not in readings:
             readings.append(reading)

@@ -228,7 +228,9 @@ def _reads_as_town(tokens: Sequence[Token], i: int) -> bool:
     segment, town = tokens[i].segment, tokens[i]
     peers = [t for t in tokens if t.segment == segment and t is not town]
     alone = all(t.role not in {"name", "house"} for t in peers)
-    named_elsewhere = any(t.role == "name" and t.segment != segment for t in tokens)
+    named_elsewhere = any(
+        t.role == "name" and t.segment != segment and not t.is_house_shape for t in tokens
+    )
     return alone and named_elsewhere
 
 

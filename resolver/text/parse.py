@@ -106,6 +106,7 @@ class ParsedQuery(BaseModel):
     leftover: int = 0
     stage: int = 1  # 2: context (a mahalla or district beside a street), searched last
     sentence: bool = False  # the text has verbs around the place: a typo is not enough there
+    initials: tuple[str, ...] = ()  # one-letter words before a name word ("Х." of "Х. Шерози")
 
 
 # --- step 1: bound the input ---------------------------------------------------------------------
@@ -233,7 +234,9 @@ def assign_unit_numbers(tokens: list[Token]) -> None:
         after = _neighbour(tokens, i, 1)
         if unit is None or after is None or after.role != "name" or not after.is_house_shape:
             continue
-        if "name-number" not in after.notes and not _names_an_institution(tokens, i, after):
+        if _names_an_institution(tokens, i, after):
+            after.notes.append("name-number")  # "Родильный дом № 2": never the house
+        elif "name-number" not in after.notes:
             after.role = unit
             token.role = "drop"
 
@@ -300,10 +303,18 @@ def house_from_tokens(tokens: Sequence[Token]) -> HouseNumber | None:
     flat = next((t.text for t in tokens if t.role == "flat"), None)
     return HouseNumber(
         number=int(found.group(1)),
-        letter=found.group(2),
+        letter=_cyrillic_letter(found.group(2)),
         building=found.group(3) or block,
         flat=flat,
     )
+
+
+_LATIN_HOUSE_LETTER = dict(zip("abvgdezikmnoprstufh", "абвгдезикмнопрстуфх", strict=True))
+
+
+def _cyrillic_letter(letter: str | None) -> str | None:
+    """A house letter as Dushanbe writes it: ``93-a``, ``63A`` -> ``а`` (``81B`` -> ``б``)."""
+    return _LATIN_HOUSE_LETTER.get(letter, letter) if letter else letter
 
 
 def name_from_tokens(tokens: Sequence[Token]) -> str:
@@ -445,6 +456,8 @@ def drop_filler(tokens: list[Token]) -> bool:
         before, after = _neighbour(tokens, i, -1), _neighbour(tokens, i, 1)
         if _term_class(before) is TermClass.CITY and before is not None:
             before.filler = True
+        if _term_class(after) is TermClass.CITY and after is not None:
+            after.filler = True  # "Dushanbe city", "Душанбе шаҳр"
         unsure = unsure or any(t is not None and t.role == "name" for t in (before, after))
     return unsure
 
@@ -455,6 +468,21 @@ def _reading(original: str, tokens: list[Token]) -> ParsedQuery:
         name=name_from_tokens(tokens),
         house=house_from_tokens(tokens),
         term_classes=term_classes_of(tokens),
+        initials=initials_of(tokens),
+    )
+
+
+def initials_of(tokens: list[Token]) -> tuple[str, ...]:
+    """One-letter words written before a name word: the initials of a name (``Х. Шерози``)."""
+    return tuple(
+        token.text
+        for i, token in enumerate(tokens)
+        if token.role == "name"
+        and len(token.text) == 1
+        and token.text.isalpha()
+        and (after := _neighbour(tokens, i, 1)) is not None
+        and after.role == "name"
+        and len(after.text) > 1
     )
 
 
@@ -509,7 +537,7 @@ def read_tokens(text: str, vocabulary: Vocabulary, forms: WordForms | None = Non
     tokens = split_glued_units(tokenize(text))
     mark_terms(tokens, vocabulary, forms.lemmas)
     mark_postcodes(tokens)
-    set_aside_function_words(tokens, forms.function_words)
+    set_aside_function_words(tokens, forms.function_words - vocabulary.place_words)
     bind_numbers_to_names(tokens)
     read_unit_values(tokens)
     assign_unit_numbers(tokens)

@@ -73,8 +73,11 @@ class Vocabulary:
         for term in terms:
             for spelling in term.spellings:
                 home = term.term_class is TermClass.CITY and spelling[:1].isupper()
-                for key in _phrase_keys(spelling):
-                    shared = term.term_class is TermClass.OTHER_CITY and bool(ours & set(key))
+                keys = _phrase_keys(spelling)
+                shared = term.term_class is TermClass.OTHER_CITY and any(
+                    ours.intersection(key) for key in keys
+                )
+                for key in keys:
                     phrases.setdefault(key, TermMatch(term.term_class, len(key), home, shared))
         self._phrases: Mapping[tuple[str, ...], TermMatch] = phrases
         self._longest = min(MAX_PHRASE_WORDS, max((len(key) for key in phrases), default=1))
