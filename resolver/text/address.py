@@ -220,7 +220,7 @@ def _reads_as_town(tokens: Sequence[Token], i: int) -> bool:
     before = tokens[i - 1] if i else None
     after = tokens[i + 1] if i + 1 < len(tokens) else None
     if before is not None and before.role == "term" and not before.filler:
-        return _is_city_word(before)
+        return _is_city_word(before) or term_class(before) is TermClass.DISTRICT  # н. Ҳисор
     following = tokens[i + 2] if i + 2 < len(tokens) else None
     home_next = following is not None and following.term is not None and following.term.home_name
     if after is not None and _is_city_word(after) and not home_next:
@@ -229,7 +229,9 @@ def _reads_as_town(tokens: Sequence[Token], i: int) -> bool:
     peers = [t for t in tokens if t.segment == segment and t is not town]
     alone = all(t.role not in {"name", "house"} for t in peers)
     named_elsewhere = any(
-        t.role == "name" and t.segment != segment and not t.is_house_shape for t in tokens
+        t.segment != segment
+        and ((t.role == "name" and not t.is_house_shape) or term_class(t) is TermClass.OTHER_CITY)
+        for t in tokens
     )
     return alone and named_elsewhere
 

@@ -162,7 +162,8 @@ def _is_initial(found: TermMatch, words: Sequence[str], i: int, vocabulary: Voca
         return False
     after = vocabulary.match(words, i + 1) if i + 1 < len(words) else None
     if found.term_class is TermClass.DISTRICT:
-        return vocabulary.district_of(words[i + 1 : i + 2]) is None
+        town = after is not None and after.term_class is TermClass.OTHER_CITY
+        return not town and vocabulary.district_of(words[i + 1 : i + 2]) is None
     if found.term_class is TermClass.STREET and i and _HOUSE_LIKE.match(words[i - 1]):
         return False  # "маҳаллаи 112 к. Хувайдуллоев": к. after a number is кӯчаи
     if found.term_class is not TermClass.CITY:

@@ -200,7 +200,9 @@ def _deletions(word: str) -> set[str]:
 
 
 def _is_city(found: TermMatch) -> bool:
-    return found.term_class in {TermClass.CITY, TermClass.OTHER_CITY}
+    """Words never matched one letter off: cities and towns are parts of names (Пойтахт), and
+    a filler word one letter off is usually a name ("Хороге" is not "хорошо")."""
+    return found.term_class in {TermClass.CITY, TermClass.OTHER_CITY, TermClass.FILLER}
 
 
 def _one_letter_off(phrases: Mapping[tuple[str, ...], TermMatch]) -> dict[str, TermMatch]:
