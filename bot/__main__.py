@@ -106,6 +106,8 @@ def run_telegram(
     services: BotServices, settings: BotSettings, token: str, webhook: WebhookPlan | None
 ) -> None:
     """Serve Telegram by long polling, or by webhook when ``TELEGRAM_WEBHOOK_URL`` is set."""
+    secrets = (token, webhook.secret if webhook else None)
+    redact_logs(*secrets)  # before the Bot exists: it logs its URL, token included, at DEBUG
     application = build_application(
         services,
         token=token,
@@ -113,8 +115,6 @@ def run_telegram(
         max_sends_per_second=settings.bot_max_sends_per_second,
         concurrent_updates=settings.bot_concurrent_updates,
     )
-    secrets = (token, webhook.secret if webhook else None)
-    redact_logs(*secrets)
     with secrets_kept(*secrets):
         if webhook is None:
             application.run_polling()
