@@ -15,10 +15,8 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import sys
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 from telegram.error import InvalidToken, TelegramError
 
@@ -41,10 +39,10 @@ from bot.settings import BotSettings
 from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog, format_report, group_queries
 from resolver.errors import NoziriError, SetupError
+from search_platform.files import secure_data_dir
 from search_platform.settings import MeiliSettings
 
 logger = logging.getLogger("bot")
-DATA_DIR_MODE = 0o700
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,14 +146,6 @@ def secrets_kept(*values: str | None) -> Iterator[None]:
         raise SystemExit(1) from None
 
 
-def secure_data_dir(path: Path) -> Path:
-    """Create the data directory if needed and make it the owner's only (0700), every start."""
-    path.mkdir(parents=True, exist_ok=True, mode=DATA_DIR_MODE)
-    if path.stat().st_mode & 0o777 != DATA_DIR_MODE:
-        os.chmod(path, DATA_DIR_MODE)
-    return path
-
-
 def run_bot(args: argparse.Namespace, settings: BotSettings, meili: MeiliSettings) -> int:
     """Connect to the resolver, then serve Telegram or run the offline chat."""
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
@@ -165,7 +155,7 @@ def run_bot(args: argparse.Namespace, settings: BotSettings, meili: MeiliSetting
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     webhook = None if offline else check_telegram_settings(settings, token)
-    secure_data_dir(settings.noziri_data_dir)
+    secure_data_dir(settings.noziri_data_dir)  # 0700 at every start, as the server makes it
     # Imported here so that report-unresolved works without the search stack.
     from resolver.bootstrap import open_awaiting_resolver  # noqa: PLC0415
     from search_platform.server import exit_cleanly_on_sigterm  # noqa: PLC0415

@@ -22,9 +22,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from search_platform.files import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, open_private
+
 MAX_TEXT_CHARS = 300  # enough for any address; a pasted essay is not worth keeping whole
 MAX_LOG_BYTES = 1 << 20
-PRIVATE_FILE_MODE = 0o600
 
 
 class UnresolvedQuery(BaseModel):
@@ -107,9 +108,8 @@ class UnresolvedLog:
 
 def append_private(path: Path, data: bytes) -> None:
     """Append ``data`` to ``path``, creating it (and its directory) readable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
-    with os.fdopen(descriptor, "ab") as handle:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    with os.fdopen(open_private(path, os.O_WRONLY | os.O_APPEND), "ab") as handle:
         handle.write(data)
 
 
