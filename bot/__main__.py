@@ -101,7 +101,11 @@ def check_telegram_settings(settings: BotSettings, token: str) -> WebhookPlan | 
 
 
 def run_telegram(
-    services: BotServices, settings: BotSettings, token: str, webhook: WebhookPlan | None
+    services: BotServices,
+    settings: BotSettings,
+    token: str,
+    *,
+    webhook: WebhookPlan | None = None,
 ) -> None:
     """Serve Telegram by long polling, or by webhook when ``TELEGRAM_WEBHOOK_URL`` is set."""
     secrets = (token, webhook.secret if webhook else None)
@@ -174,7 +178,7 @@ def run_bot(args: argparse.Namespace, settings: BotSettings, meili: MeiliSetting
             user = FakeUser(id=1, first_name="You", language_code=args.lang)
             asyncio.run(run_offline_chat(services, user=user))
         else:
-            run_telegram(services, settings, token, webhook)
+            run_telegram(services, settings, token, webhook=webhook)
     return 0
 
 

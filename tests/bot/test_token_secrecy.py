@@ -163,7 +163,7 @@ def run_and_fail(
     caplog.set_level(logging.DEBUG)
     asyncio.set_event_loop(asyncio.new_event_loop())  # run_polling closes the loop it ran on
     with pytest.raises(SetupError) as caught:
-        run_telegram(make_services(), settings, TOKEN, None)
+        run_telegram(make_services(), settings, TOKEN)
     return caught.value
 
 
