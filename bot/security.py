@@ -191,9 +191,10 @@ class RedactingFilter(logging.Filter):
         record.msg = redact(record.getMessage(), *self.values)
         record.args = None
         if record.exc_info:
+            # Formatters print a record's exc_text when it is set, so the traceback is formatted
+            # once here, redacted; exc_info stays for handlers that look at the exception.
             text = logging.Formatter().formatException(record.exc_info)
             record.exc_text = redact(text, *self.values)
-            record.exc_info = None
         elif record.exc_text:
             record.exc_text = redact(record.exc_text, *self.values)
         if record.stack_info:

@@ -44,6 +44,16 @@ MALFORMED_ROOTS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def root_filters_restored() -> Iterator[None]:
+    """Take away the redacting filters ``run_telegram`` installs on the root logger's handlers."""
+    handlers = logging.getLogger().handlers
+    before = {handler: list(handler.filters) for handler in handlers}
+    yield
+    for handler, filters in before.items():
+        handler.filters = filters
+
+
 def leaks(text: str) -> bool:
     """Tell whether ``text`` holds the token or its secret part."""
     return TOKEN in text or SECRET_PART in text
