@@ -1,7 +1,11 @@
 """Telegram handlers: read the update, call the service, render, reply. Nothing else.
 
+Every update a handler would answer first passes :func:`gate`, the per-user send limit (see
+:mod:`bot.throttle`): past it the user gets one notice per window and then silence.
+
 Privacy: handlers never log a message's text together with the user's id. Logs carry statuses and
-counts; unresolved texts go to :class:`bot.unresolved.UnresolvedLog` without any identity.
+counts; unresolved texts go to :class:`bot.unresolved.UnresolvedLog` without any identity (and
+never the prefixes of inline queries).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import render
 from bot.callbacks import (
@@ -29,7 +33,7 @@ from bot.callbacks import (
 from bot.i18n import LANGUAGES, Catalogue, pick_language
 from bot.ports import PlaceResolver, SectorLocator, ServiceUnavailableError
 from bot.recent import RecentlyShown
-from bot.throttle import QueryLimiter
+from bot.throttle import NoticeWindow, QueryLimiter, Verdict, judge
 from bot.unresolved import UnresolvedLog
 from resolver.models import Candidate, Resolution, Status
 
@@ -52,6 +56,7 @@ class BotServices:
     inline_limiter: QueryLimiter = field(
         default_factory=lambda: QueryLimiter(per_minute=60, burst=30)
     )
+    notices: NoticeWindow = field(default_factory=NoticeWindow)
     signer: CallbackSigner = field(default_factory=CallbackSigner.random)
     recent: RecentlyShown = field(default_factory=RecentlyShown)
     reply_deadline_s: float = 2.5
@@ -104,19 +109,53 @@ async def within_deadline(services: BotServices, call: Awaitable[Resolution]) ->
         raise ServiceUnavailableError(f"no answer within {services.reply_deadline_s} s") from exc
 
 
-def is_allowed(services: BotServices, update: Update, *, inline: bool = False) -> bool:
-    """Apply the per-user query limit (inline queries have their own)."""
-    user = update.effective_user
-    limiter = services.inline_limiter if inline else services.limiter
-    return user is None or limiter.allow(user.id)
-
-
 async def record_unresolved(services: BotServices, resolution: Resolution) -> None:
     """Keep the text of a query the resolver did not settle (no user identity)."""
     if resolution.status is not Status.RESOLVED:
         await asyncio.to_thread(
             services.unresolved.append, resolution.query, resolution.status.value
         )
+
+
+# --- the per-user send limit ------------------------------------------------------------
+
+
+async def gate(update: object, context: Context) -> None:
+    """Let an update through within its sender's limit; past it, one notice, then silence.
+
+    Runs before every other handler (group -1). Only updates some handler would answer count,
+    so a live location's edits or a chosen inline result cost nothing.
+    """
+    if not isinstance(update, Update) or update.effective_user is None:
+        return
+    if not is_answered(context, update):
+        return
+    services = services_of(context)
+    limiter = services.inline_limiter if update.inline_query else services.limiter
+    verdict = judge(limiter, services.notices, update.effective_user.id)
+    if verdict is Verdict.ANSWER:
+        return
+    if verdict is Verdict.NOTICE:
+        logger.info("a user went over the send limit; told them once for this window")
+        await tell_to_slow_down(update, services, language_of(update, context))
+    raise ApplicationHandlerStop
+
+
+def is_answered(context: Context, update: Update) -> bool:
+    """Tell whether a handler of the default group would take ``update``."""
+    handlers = context.application.handlers.get(0, [])
+    return any(handler.check_update(update) not in (None, False) for handler in handlers)
+
+
+async def tell_to_slow_down(update: Update, services: BotServices, lang: str) -> None:
+    """Send the one "slow down" notice of a window, in the form the update allows."""
+    text = services.catalogue.text(lang, "slow_down")
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.inline_query is not None:
+        await update.inline_query.answer([], cache_time=0, is_personal=True)
+    else:
+        await send(update, render.render_notice(services.catalogue, lang, "slow_down"))
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -151,9 +190,6 @@ async def on_text(update: Update, context: Context) -> None:
     text = update.effective_message.text if update.effective_message else None
     if not text:
         return
-    if not is_allowed(services, update):
-        await send(update, render.render_notice(services.catalogue, lang, "slow_down"))
-        return
     try:
         resolution = await resolve_text(services, text)
     except ServiceUnavailableError:
@@ -177,9 +213,6 @@ async def on_location(update: Update, context: Context) -> None:
     services, lang = services_of(context), language_of(update, context)
     location = update.effective_message.location if update.effective_message else None
     if location is None:
-        return
-    if not is_allowed(services, update):
-        await send(update, render.render_notice(services.catalogue, lang, "slow_down"))
         return
     await send(update, locate(services, lang, location.latitude, location.longitude))
 
@@ -305,9 +338,6 @@ async def on_inline_query(update: Update, context: Context) -> None:
     if inline is None or not inline.query.strip():
         return
     services, lang = services_of(context), language_of(update, context)
-    if not is_allowed(services, update, inline=True):
-        await inline.answer([], cache_time=0, is_personal=True)
-        return
     try:
         resolution = await resolve_text(services, inline.query)
     except ServiceUnavailableError:
@@ -315,7 +345,7 @@ async def on_inline_query(update: Update, context: Context) -> None:
             render.render_inline_unavailable(services.catalogue, lang), cache_time=0
         )
         return
-    await record_unresolved(services, resolution)
+    # Not recorded as unresolved: inline queries arrive as the user types, one per prefix.
     results = render.render_inline_results(services.catalogue, lang, resolution)
     await inline.answer(results, cache_time=60, is_personal=True)
 

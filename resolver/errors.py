@@ -4,7 +4,7 @@
 
     NoziriError                    base of everything the project raises on purpose
     ├── SetupError                 something is not installed or not configured yet
-    │   ├── ChecksumMismatch       a downloaded Meilisearch binary is not the pinned one
+    │   ├── ChecksumMismatch       a Meilisearch binary is not the pinned one (install, start)
     │   └── MissingSearchKey       no search key yet: the index has not been built
     ├── MeiliUnavailable           Meilisearch does not answer (not started, crashed, timed
     │                              out, 5xx after the retries): resolver, server and builder
@@ -54,8 +54,9 @@ class ChecksumMismatch(SetupError):  # noqa: N818  (names read as the event, lik
         self.actual = actual
         super().__init__(
             f"checksum mismatch for {path}: expected sha256 {expected}, got {actual}. "
-            "The download is corrupt or not the pinned release: delete it and run "
-            "`python -m search_platform.install --force`, or set MEILI_BINARY to a trusted binary."
+            "It is corrupt, was changed since it was installed, or is not the pinned release, and "
+            "will not be run: reinstall it with `python -m search_platform.install --force`, or "
+            "set MEILI_BINARY to a binary you trust."
         )
 
 
