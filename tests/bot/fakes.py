@@ -32,6 +32,7 @@ def make_sector(**overrides: Any) -> Sector:
         "name": "Rudaki North",
         "office_address_tg": "хиёбони Рӯдакӣ 80",
         "office_address_ru": "проспект Рудаки 80",
+        "office_address_en": "Rudaki Avenue, 80",
         "officer": make_officer(),
     }
     return Sector(**(values | overrides))
