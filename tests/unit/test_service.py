@@ -111,6 +111,31 @@ def test_split_street_without_house_offers_its_segments(resolver: Resolver) -> N
     assert all(c.sector is not None for c in resolution.candidates)
 
 
+def test_split_street_without_house_offers_every_house_range(
+    resolver: Resolver, gazetteer: Gazetteer
+) -> None:
+    ranges = [link for link in gazetteer.links if link.place_id == "dyu-0013"]
+    assert len(ranges) > 5
+    resolution = resolver.resolve("проспект Рудаки")
+    assert len(resolution.candidates) == len(ranges)
+
+
+@pytest.mark.parametrize("text", ["ул. Ленина 45", "проспект Ленина", "Lenina 20"])
+def test_a_candidate_found_by_an_old_name_tells_which(resolver: Resolver, text: str) -> None:
+    resolution = resolver.resolve(text)
+    assert resolution.candidates and resolution.candidates[0].place_id == "dyu-0013"
+    assert resolution.candidates[0].matched_old_name in {"улица Ленина", "проспект Ленина"}
+
+
+@pytest.mark.parametrize("text", ["проспект Рудаки 45", "Rudaki 45", "ЦУМ"])
+def test_a_candidate_found_by_its_current_name_has_no_old_name(
+    resolver: Resolver, text: str
+) -> None:
+    resolution = resolver.resolve(text)
+    assert resolution.candidates
+    assert all(c.matched_old_name is None for c in resolution.candidates)
+
+
 def test_choosing_a_segment_resolves_to_its_inspector(resolver: Resolver) -> None:
     resolution = resolver.choose("dyu-0013--2")
     assert resolution.status is Status.RESOLVED
