@@ -27,7 +27,7 @@ from bot.settings import BotSettings
 from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog, format_report, group_queries
 from resolver.errors import NoziriError
-from search_platform.settings import MeiliSettings
+from search_platform.settings import MeiliSettings, read_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,13 +125,13 @@ def report_unresolved(args: argparse.Namespace, settings: BotSettings, _: MeiliS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one sub-command with the settings built here; a setup problem exits with status 2."""
+    """Run one sub-command with the settings built here; a setup problem exits with status 1."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args, BotSettings(), MeiliSettings()))
+        return int(args.run(args, read_settings(BotSettings), read_settings(MeiliSettings)))
     except NoziriError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return 1
     except KeyboardInterrupt:
         return 130
 
