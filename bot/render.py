@@ -39,6 +39,13 @@ MAX_QUOTED_CHARS: Final = 80
 _WEEKDAYS: Final = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b")
 _NAME_ORDER: Final = {"tg": ("tg", "ru", "en"), "ru": ("ru", "tg", "en"), "en": ("en", "ru", "tg")}
 
+# Type words that open or close a street or area name in the seed, in any of the three languages.
+TYPE_WORDS: Final = frozenset(
+    {"улица", "ул.", "кӯчаи", "кӯча", "street", "проспект", "хиёбони", "avenue", "площадь"}
+    | {"майдони", "square", "махалля", "маҳаллаи", "mahalla", "микрорайон", "шаҳраки"}
+    | {"microdistrict", "переулок", "проезд", "гузаргоҳи"}
+)
+
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 
 
@@ -60,13 +67,34 @@ def quote_query(text: str) -> str:
     return escape(short)
 
 
-def place_name(candidate: Candidate, lang: str) -> str:
-    """Return the candidate's name for a reader of ``lang``, falling back to any name."""
+def place_name(catalogue: Catalogue, lang: str, candidate: Candidate) -> str:
+    """Return the candidate's name for a reader of ``lang``.
+
+    A place with no name in ``lang`` is named in another language, its type word ("улица",
+    "кӯчаи") swapped for the reader's: ``улица Абая`` is ``кӯчаи Абая`` to a Tajik reader and
+    ``Абая Street`` to an English one (the proper name stays in its own script).
+    """
+    own = getattr(candidate, f"name_{lang}", None)
+    if own:
+        return str(own)
     for code in _NAME_ORDER.get(lang, _NAME_ORDER["en"]):
         name = getattr(candidate, f"name_{code}")
         if name:
-            return str(name)
+            return with_readers_type_word(catalogue, lang, str(name), candidate.kind)
     return candidate.name
+
+
+def with_readers_type_word(catalogue: Catalogue, lang: str, name: str, kind: str) -> str:
+    """Swap a leading or trailing type word of ``name`` for ``lang``'s (``place_<kind>``)."""
+    key = f"place_{kind}"
+    words = name.split()
+    if not catalogue.has(key) or len(words) < 2:
+        return name
+    if words[0].lower() in TYPE_WORDS:
+        return catalogue.text(lang, key, name=" ".join(words[1:]))
+    if words[-1].lower() in TYPE_WORDS:
+        return catalogue.text(lang, key, name=" ".join(words[:-1]))
+    return name
 
 
 def kind_label(catalogue: Catalogue, lang: str, kind: str) -> str:
@@ -178,7 +206,7 @@ def card_text(catalogue: Catalogue, lang: str, sector: Sector, place_line: str) 
 
 def place_line(catalogue: Catalogue, lang: str, candidate: Candidate, house: str | None) -> str:
     """Write the "place understood" line (with the house, or the old name the resident used)."""
-    name = escape(place_name(candidate, lang))
+    name = escape(place_name(catalogue, lang, candidate))
     if house:
         line = catalogue.text(lang, "card_place_house", place=name, house=escape(house))
     else:
@@ -228,7 +256,7 @@ def render_location_card(
 def render_need_house(catalogue: Catalogue, lang: str, candidate: Candidate) -> Reply:
     """Ask for the house number of a street served by several inspectors."""
     example = escape(catalogue.text(lang, "example"))
-    place = escape(capitalise(place_name(candidate, lang)))
+    place = escape(capitalise(place_name(catalogue, lang, candidate)))
     text = catalogue.text(lang, "need_house", place=place, example=example)
     return Reply(text, location_keyboard(catalogue, lang))
 
@@ -239,7 +267,11 @@ def render_need_house(catalogue: Catalogue, lang: str, candidate: Candidate) -> 
 def choice_label(catalogue: Catalogue, lang: str, candidate: Candidate) -> str:
     """Label a candidate button: name · kind, district (· house range of a street segment)."""
     districts = ", ".join(district_label(code, lang) for code in candidate.district)
-    parts = [place_name(candidate, lang), " · ", kind_label(catalogue, lang, candidate.kind)]
+    parts = [
+        place_name(catalogue, lang, candidate),
+        " · ",
+        kind_label(catalogue, lang, candidate.kind),
+    ]
     if districts:
         parts.append(f", {districts}")
     span = house_span(catalogue, lang, candidate)
@@ -276,23 +308,31 @@ def render_choices(
     return Reply(prompt, InlineKeyboardMarkup(rows))
 
 
+def segment_label(catalogue: Catalogue, lang: str, segment: Candidate) -> str:
+    """Label a house-range button: the range (the street is named in the question)."""
+    return house_span(catalogue, lang, segment) or place_name(catalogue, lang, segment)
+
+
 def render_segments(
     catalogue: Catalogue, lang: str, resolution: Resolution, *, signer: CallbackSigner
 ) -> Reply:
     """Ask for the house on a split street, with every house range as a button, two a row."""
     buttons = [
         pick_button(
-            capitalise(house_span(catalogue, lang, c) or place_name(c, lang)), c, None, signer
+            capitalise(house_span(catalogue, lang, c) or place_name(catalogue, lang, c)),
+            c,
+            None,
+            signer,
         )
         for c in resolution.candidates
     ]
     rows = [buttons[i : i + SEGMENTS_PER_ROW] for i in range(0, len(buttons), SEGMENTS_PER_ROW)]
     street = resolution.candidates[0]
-    place = escape(capitalise(place_name(street, lang)))
+    place = escape(capitalise(place_name(catalogue, lang, street)))
     text = catalogue.text(lang, "segments_prompt", place=place)
     if street.matched_old_name:
         old = escape(street.matched_old_name)
-        name = escape(place_name(street, lang))
+        name = escape(place_name(catalogue, lang, street))
         text = catalogue.text(lang, "card_old_name", old=old, place=name) + "\n" + text
     return Reply(text, InlineKeyboardMarkup([*rows, none_button(catalogue, lang)]))
 
