@@ -9,11 +9,14 @@ import pytest
 
 from index_builder.documents import build_documents
 from resolver.backend import Hit, SearchQuery
-from resolver.gazetteer import Gazetteer
+from resolver.decide import Verdict
+from resolver.gazetteer import Gazetteer, TermClass
 from resolver.index_schema import PlaceDocument
 from resolver.models import Status
+from resolver.rank import Scored
+from resolver.readings import Reading
 from resolver.seed import load_gazetteer
-from resolver.service import AwaitingResolver, Pipeline, Resolver, vocabulary_for
+from resolver.service import AwaitingResolver, Pipeline, Resolver, is_unsure, vocabulary_for
 from search_platform.settings import PROJECT_ROOT
 
 
@@ -95,6 +98,24 @@ def test_city_alone_a_bare_number_or_an_unreadable_word_never_settles(
     resolver: Resolver, text: str
 ) -> None:
     assert resolver.resolve(text).status is not Status.RESOLVED
+
+
+@pytest.mark.parametrize(
+    ("kind", "terms", "fallback", "unsure"),
+    [
+        ("microdistrict", {TermClass.MICRODISTRICT}, True, False),  # "91 мкр"
+        ("microdistrict", set(), True, True),  # "91"
+        ("street", {TermClass.MICRODISTRICT}, True, True),  # "мкр 12" read as a street
+        ("landmark", set(), False, False),  # a name read for sure
+    ],
+)
+def test_a_fallback_reading_is_sure_only_when_its_type_word_names_the_kind(
+    kind: str, terms: set[TermClass], fallback: bool, unsure: bool
+) -> None:
+    document = PlaceDocument(id="dyu-0209", place_id="dyu-0209", kind=kind)
+    verdict = Verdict("resolved", (Scored(document, 1.0, 1.0, ()),))
+    reading = Reading(("91",), ("91",), None, frozenset(terms), fallback=fallback)
+    assert is_unsure(verdict, reading) is unsure
 
 
 def test_4096_character_paste_is_answered_from_its_start(resolver: Resolver) -> None:
