@@ -141,14 +141,25 @@ class Linker:
         )
 
     def old_name_matched(self, place_id: str, alias: str | None) -> str | None:
-        """The old name (as the seed writes it) whose words the matched alias consists of."""
+        """The old name (as the seed writes it) whose words the matched alias consists of.
+
+        When several old names share those words ("улица Ленина", "проспект Ленина" for the
+        alias "ленина"), only the shared words are returned ("Ленина"): the resident's own type
+        word may be either.
+        """
         if alias is None:
             return None
         words = set(alias.split())
-        for old in self._old_names.get(place_id, ()):
-            if words <= set(fold(old).split()) or words <= set(latin_key(old).split()):
-                return old
-        return None
+        found = [old for old in self._old_names.get(place_id, ()) if holds_words(old, words)]
+        if len(found) > 1:
+            shared = [w for w in found[0].split() if fold(w) in words or latin_key(w) in words]
+            return " ".join(shared) or found[0]
+        return found[0] if found else None
+
+
+def holds_words(name: str, words: set[str]) -> bool:
+    """Tell whether ``name``, folded or as a Latin key, has every one of ``words``."""
+    return words <= set(fold(name).split()) or words <= set(latin_key(name).split())
 
 
 def old_names_by_place(gazetteer: Gazetteer) -> dict[str, tuple[str, ...]]:
@@ -157,4 +168,4 @@ def old_names_by_place(gazetteer: Gazetteer) -> dict[str, tuple[str, ...]]:
     for alias in gazetteer.aliases.places:
         if alias.kind is AliasKind.OLD:
             names.setdefault(alias.place_id, []).append(alias.alias)
-    return {place_id: tuple(found) for place_id, found in names.items() if found}
+    return {place_id: tuple(dict.fromkeys(found)) for place_id, found in names.items() if found}

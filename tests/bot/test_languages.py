@@ -198,3 +198,14 @@ def test_an_english_card_of_a_street_without_an_english_name_has_no_cyrillic_typ
     )
     text = render.render_resolution(catalogue(), "en", resolution, signer=SIGNER).text
     assert not {w.lower() for w in words(text)} & CYRILLIC_TYPE_WORDS, text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_card_names_the_district_as_places_yaml_does(lang: str) -> None:
+    districts = {p.districts[0]: p for p in gazetteer().places if p.kind == "district"}
+    for sector in gazetteer().sectors:
+        line = render.sector_line(catalogue(), lang, sector)
+        name = getattr(districts[sector.district], f"name_{lang}")
+        assert line.endswith(f", {name}"), line
+        proper = " ".join(w for w in name.split() if w not in {"район", "district", "ноҳияи"})
+        assert line.count(proper) == 1, line  # the district is named once

@@ -145,7 +145,13 @@ def test_split_street_without_house_offers_every_house_range(
 def test_a_candidate_found_by_an_old_name_tells_which(resolver: Resolver, text: str) -> None:
     resolution = resolver.resolve(text)
     assert resolution.candidates and resolution.candidates[0].place_id == "dyu-0013"
-    assert resolution.candidates[0].matched_old_name in {"улица Ленина", "проспект Ленина"}
+    assert resolution.candidates[0].matched_old_name == "Ленина"  # улица and проспект Ленина
+
+
+def test_an_old_name_of_one_form_is_given_whole(resolver: Resolver) -> None:
+    resolution = resolver.resolve("Железнодорожный район")
+    assert resolution.candidates and resolution.candidates[0].place_id == "dyu-0004"
+    assert resolution.candidates[0].matched_old_name == "Железнодорожный район"
 
 
 @pytest.mark.parametrize("text", ["проспект Рудаки 45", "Rudaki 45", "ЦУМ"])
