@@ -111,7 +111,8 @@ async def resolve_in_chat(services: BotServices, chat_id: int, text: str, lang: 
     street = services.pending.street_for(chat_id)
     house = read_bare_house(text) if street else None
     if street and house:
-        resolution = await choose_house(services, street, house, lang)
+        answer = await choose_house(services, street, house, lang)
+        resolution = answer.model_copy(update={"query": text})  # logs and prompts quote the text
     else:
         resolution = await resolve_text(services, text)
     if render.is_one_street(resolution):

@@ -212,10 +212,7 @@ def place_line(catalogue: Catalogue, lang: str, candidate: Candidate, house: str
     else:
         span = house_span(catalogue, lang, candidate)
         line = catalogue.text(lang, "card_place", place=f"{name}, {escape(span)}" if span else name)
-    if candidate.matched_old_name:
-        old = escape(candidate.matched_old_name)
-        line += "\n" + catalogue.text(lang, "card_old_name", old=old, place=name)
-    return line
+    return "\n".join([line, *old_name_lines(catalogue, lang, candidate)])
 
 
 def contact_keyboard(
@@ -318,23 +315,24 @@ def render_segments(
 ) -> Reply:
     """Ask for the house on a split street, with every house range as a button, two a row."""
     buttons = [
-        pick_button(
-            capitalise(house_span(catalogue, lang, c) or place_name(catalogue, lang, c)),
-            c,
-            None,
-            signer,
-        )
+        pick_button(capitalise(segment_label(catalogue, lang, c)), c, None, signer)
         for c in resolution.candidates
     ]
     rows = [buttons[i : i + SEGMENTS_PER_ROW] for i in range(0, len(buttons), SEGMENTS_PER_ROW)]
     street = resolution.candidates[0]
     place = escape(capitalise(place_name(catalogue, lang, street)))
-    text = catalogue.text(lang, "segments_prompt", place=place)
-    if street.matched_old_name:
-        old = escape(street.matched_old_name)
-        name = escape(place_name(catalogue, lang, street))
-        text = catalogue.text(lang, "card_old_name", old=old, place=name) + "\n" + text
-    return Reply(text, InlineKeyboardMarkup([*rows, none_button(catalogue, lang)]))
+    lines = [*old_name_lines(catalogue, lang, street)]
+    lines.append(catalogue.text(lang, "segments_prompt", place=place))
+    return Reply("\n".join(lines), InlineKeyboardMarkup([*rows, none_button(catalogue, lang)]))
+
+
+def old_name_lines(catalogue: Catalogue, lang: str, candidate: Candidate) -> list[str]:
+    """Say the old name the resident typed and the name the place has now (none if not old)."""
+    if not candidate.matched_old_name:
+        return []
+    old = escape(candidate.matched_old_name)
+    name = escape(place_name(catalogue, lang, candidate))
+    return [catalogue.text(lang, "card_old_name", old=old, place=name)]
 
 
 def render_confirm(

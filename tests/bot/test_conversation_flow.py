@@ -6,6 +6,8 @@ The real application and python-telegram-bot's network layer against
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -96,6 +98,21 @@ async def test_a_number_typed_after_the_question_is_the_house_on_that_street(
         card = await say(api, EN, "211")
     assert "Inspector 5" in card.params["text"] and "house 211" in card.params["text"]
     assert resolver.asked == ["Rudaki"]  # "211" was not searched on its own
+
+
+async def test_a_house_on_no_range_asks_again_and_the_next_number_is_read(
+    make_services: MakeServices, unresolved_path: Path
+) -> None:
+    resolver = street_resolver()
+    resolver.houses[("dyu-0001", "999")] = ambiguous("dyu-0001", *SEGMENTS)
+    async with offline_bot(make_services(resolver=resolver)) as (api, _app):
+        await say(api, EN, "Rudaki")
+        again = await say(api, EN, "999")
+        card = await say(api, EN, "211")
+    assert "Which house?" in again.params["text"]
+    assert "Inspector 5" in card.params["text"]
+    logged = [json.loads(line)["text"] for line in unresolved_path.read_text().splitlines()]
+    assert logged == ["Rudaki", "999"]
 
 
 @pytest.mark.parametrize("user", [RU, TG])
