@@ -215,9 +215,9 @@ async def test_the_phone_reads_the_same_in_the_card_and_the_contact(
 @pytest.mark.parametrize(
     ("user", "line"),
     [
-        (RU, "ℹ️ «улица Ленина» — старое название, теперь это проспект Рудаки."),
-        (EN, "ℹ️ «улица Ленина» is an old name: it is now Rudaki Avenue."),
-        (TG, "ℹ️ «улица Ленина» номи пештара аст, ҳоло хиёбони Рӯдакӣ."),
+        (RU, "ℹ️ Старое название «улица Ленина», теперь это проспект Рудаки."),
+        (EN, "ℹ️ Formerly «улица Ленина»: it is now Rudaki Avenue."),
+        (TG, "ℹ️ Номи пештара «улица Ленина», ҳоло хиёбони Рӯдакӣ."),
     ],
 )
 async def test_an_old_name_is_answered_with_the_name_it_has_now(
@@ -237,7 +237,7 @@ async def test_an_old_name_of_a_split_street_is_named_above_the_house_question(
     resolver = FakeResolver({"Ленина": ambiguous("Ленина", *segments)})
     async with offline_bot(make_services(resolver=resolver)) as (api, _app):
         question = await say(api, RU, "Ленина")
-    assert question.params["text"].startswith("ℹ️ «улица Ленина» — старое название")
+    assert question.params["text"].startswith("ℹ️ Старое название «улица Ленина»")
     assert "Проспект Рудаки: дома поделены" in question.params["text"]
 
 

@@ -209,3 +209,23 @@ def test_a_card_names_the_district_as_places_yaml_does(lang: str) -> None:
         assert line.endswith(f", {name}"), line
         proper = " ".join(w for w in name.split() if w not in {"район", "district", "ноҳияи"})
         assert line.count(proper) == 1, line  # the district is named once
+
+
+_TAGS = re.compile(r"<code>.*?</code>|<[^>]+>", re.DOTALL)
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s+)\W*?([^\W\d_])", re.UNICODE)
+FRAGMENTS = ("kind_", "houses_", "day_", "place_", "confirm_why_", "example", "language_name")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_sentence_starts_with_a_capital(lang: str) -> None:
+    values: defaultdict[str, str] = defaultdict(lambda: "1")
+    for key, template in catalogue().messages[lang].items():
+        if key.startswith(FRAGMENTS):
+            continue
+        text = _TAGS.sub("", template.format_map(values))
+        for line in text.splitlines():
+            if line.lstrip().startswith(("•", "/")):  # list items and commands are not sentences
+                continue
+            starts = [m.group(1) for m in _SENTENCE_START.finditer(line)]
+            lower = [letter for letter in starts if letter.upper() != letter]  # ℹ has no case
+            assert lower == [], f"{lang}.yaml {key}: {line}"
