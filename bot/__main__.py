@@ -18,6 +18,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from telegram.error import InvalidToken
+
 from bot.adapters import MeiliPlaceResolver
 from bot.app import build_application
 from bot.handlers import BotServices
@@ -26,7 +28,7 @@ from bot.ports import PlaceResolver, SectorLocator
 from bot.settings import BotSettings
 from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog, format_report, group_queries
-from resolver.errors import NoziriError
+from resolver.errors import ConfigError, NoziriError
 from search_platform.settings import MeiliSettings, read_settings
 
 
@@ -82,10 +84,14 @@ def run_telegram(services: BotServices, settings: BotSettings, token: str) -> No
         max_sends_per_second=settings.bot_max_sends_per_second,
         concurrent_updates=settings.bot_concurrent_updates,
     )
-    if settings.telegram_webhook_url is None:
-        application.run_polling()
-    else:
-        application.run_webhook(**webhook_options(settings))
+    try:
+        if settings.telegram_webhook_url is None:
+            application.run_polling()
+        else:
+            application.run_webhook(**webhook_options(settings))
+    except InvalidToken as exc:
+        problem = f"TELEGRAM_BOT_TOKEN: Telegram refused the token ({exc}); copy it from @BotFather"
+        raise ConfigError([problem]) from exc
 
 
 def run_bot(args: argparse.Namespace, settings: BotSettings, meili: MeiliSettings) -> int:

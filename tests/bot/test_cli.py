@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from bot.__main__ import build_parser, compose_services, main
+from bot.__main__ import build_parser, compose_services, main, run_telegram
 from bot.i18n import CatalogueError, load_catalogue
+from bot.offline.fake_api import FakeBotApi
 from bot.settings import BotSettings
 from resolver.__main__ import describe_candidate
 from resolver.__main__ import main as resolver_main
-from resolver.errors import NoziriError
+from resolver.errors import ConfigError, NoziriError
 from search_platform.settings import PROJECT_ROOT
+from tests.bot.conftest import MakeServices
 from tests.bot.fakes import FakeResolver, FakeSectors, make_candidate, make_officer, make_sector
 
 
@@ -139,3 +143,28 @@ def test_the_resolver_cli_writes_the_phone_as_the_card_does() -> None:
 def test_the_resolver_cli_says_which_old_name_was_read() -> None:
     [line, _] = describe_candidate(make_candidate(matched_old_name="улица Ленина"))
     assert "old name “улица Ленина”" in line
+
+
+def test_a_token_telegram_refuses_is_a_configuration_error(
+    make_services: MakeServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ready, stop = threading.Event(), threading.Event()
+    roots: list[str] = []
+
+    async def serve() -> None:
+        async with FakeBotApi() as api:
+            roots.append(api.root)
+            ready.set()
+            while not stop.is_set():
+                await asyncio.sleep(0.02)
+
+    server = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    server.start()
+    assert ready.wait(10)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", roots[0])
+    try:
+        with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
+            run_telegram(make_services(), BotSettings(_env_file=None), "999:refused-token")
+    finally:
+        stop.set()
+        server.join(10)
