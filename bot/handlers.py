@@ -272,11 +272,12 @@ async def on_pick(update: Update, services: BotServices, lang: str, press: PickP
         )
         return
     await update.callback_query.answer()
+    chat_id = update.effective_chat.id if update.effective_chat else 0
     if candidate.sector is None:
-        if update.effective_chat is not None:
-            services.pending.ask(update.effective_chat.id, candidate.place_id)
+        services.pending.ask(chat_id, candidate.place_id)
         await edit(update, await street_segments(services, lang, candidate))
         return
+    services.pending.forget(chat_id)  # a card answers the "which house?" question
     card = render.render_card(
         services.catalogue, lang, candidate, house=press.house, signer=services.signer
     )

@@ -155,6 +155,19 @@ async def test_a_whole_street_button_then_a_typed_number_gives_the_card(
     assert "Inspector 5" in card.params["text"]
 
 
+async def test_a_pressed_range_answers_the_question(make_services: MakeServices) -> None:
+    resolver = street_resolver()
+    async with offline_bot(make_services(resolver=resolver)) as (api, _app):
+        question = await say(api, EN, "Rudaki")
+        since = api.mark()
+        message_id = max(mid for (chat, mid) in api.messages if chat == EN.id)
+        api.press_button(EN, message_id, keyboard_rows(question)[0][1]["callback_data"])
+        card = await api.wait_for("editMessageText", since=since, chat_id=EN.id)
+        await say(api, EN, "211")
+    assert "Inspector 2" in card.params["text"]
+    assert resolver.asked == ["Rudaki", "211"]  # after the card, "211" is a search of its own
+
+
 @pytest.mark.parametrize(
     ("text", "house"),
     [
