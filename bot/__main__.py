@@ -40,7 +40,7 @@ from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog, format_report, group_queries
 from resolver.errors import NoziriError, SetupError
 from search_platform.files import secure_data_dir
-from search_platform.settings import MeiliSettings
+from search_platform.settings import MeiliSettings, read_settings
 
 logger = logging.getLogger("bot")
 
@@ -190,13 +190,13 @@ def report_unresolved(args: argparse.Namespace, settings: BotSettings, _: MeiliS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one sub-command with the settings built here; a setup problem exits with status 2."""
+    """Run one sub-command with the settings built here; a setup problem exits with status 1."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args, BotSettings(), MeiliSettings()))
+        return int(args.run(args, read_settings(BotSettings), read_settings(MeiliSettings)))
     except NoziriError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -30,12 +30,13 @@ from bot.callbacks import (
     SendContact,
     decode_press,
 )
+from bot.conversation import PendingStreets, is_greeting, read_bare_house
 from bot.i18n import LANGUAGES, Catalogue, pick_language
 from bot.ports import PlaceResolver, SectorLocator, ServiceUnavailableError
 from bot.recent import RecentlyShown
 from bot.throttle import NoticeWindow, QueryLimiter, Verdict, judge
 from bot.unresolved import UnresolvedLog
-from resolver.models import Candidate, Resolution, Status
+from resolver.models import Candidate, HouseNumber, Resolution, Status
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class BotServices:
     notices: NoticeWindow = field(default_factory=NoticeWindow)
     signer: CallbackSigner = field(default_factory=CallbackSigner.random)
     recent: RecentlyShown = field(default_factory=RecentlyShown)
+    pending: PendingStreets = field(default_factory=PendingStreets)
     reply_deadline_s: float = 2.5
 
 
@@ -107,6 +109,29 @@ async def within_deadline(services: BotServices, call: Awaitable[Resolution]) ->
         return await asyncio.wait_for(call, timeout=services.reply_deadline_s)
     except TimeoutError as exc:
         raise ServiceUnavailableError(f"no answer within {services.reply_deadline_s} s") from exc
+
+
+async def resolve_in_chat(services: BotServices, chat_id: int, text: str, lang: str) -> Resolution:
+    """Read a bare house number as the house on the street just asked about; else search."""
+    street = services.pending.street_for(chat_id)
+    house = read_bare_house(text) if street else None
+    if street and house:
+        answer = await choose_house(services, street, house, lang)
+        resolution = answer.model_copy(update={"query": text})  # logs and prompts quote the text
+    else:
+        resolution = await resolve_text(services, text)
+    if render.is_one_street(resolution):
+        services.pending.ask(chat_id, resolution.candidates[0].place_id)
+    else:
+        services.pending.forget(chat_id)
+    return resolution
+
+
+async def choose_house(
+    services: BotServices, street: str, house: HouseNumber, lang: str
+) -> Resolution:
+    """Resolve house ``house`` on the split street ``street``."""
+    return await within_deadline(services, services.resolver.choose(street, house=house, lang=lang))
 
 
 async def record_unresolved(services: BotServices, resolution: Resolution) -> None:
@@ -190,8 +215,12 @@ async def on_text(update: Update, context: Context) -> None:
     text = update.effective_message.text if update.effective_message else None
     if not text:
         return
+    if is_greeting(text):
+        await send(update, render.render_greeting(services.catalogue, lang))
+        return
+    chat_id = update.effective_chat.id if update.effective_chat else 0
     try:
-        resolution = await resolve_text(services, text)
+        resolution = await resolve_in_chat(services, chat_id, text, lang)
     except ServiceUnavailableError:
         logger.warning("resolver unavailable; told the user to retry")
         await send(update, render.render_notice(services.catalogue, lang, "unavailable"))
@@ -276,9 +305,12 @@ async def on_pick(update: Update, services: BotServices, lang: str, press: PickP
         )
         return
     await update.callback_query.answer()
+    chat_id = update.effective_chat.id if update.effective_chat else 0
     if candidate.sector is None:
+        services.pending.ask(chat_id, candidate.place_id)
         await edit(update, await street_segments(services, lang, candidate))
         return
+    services.pending.forget(chat_id)  # a card answers the "which house?" question
     card = render.render_card(
         services.catalogue, lang, candidate, house=press.house, signer=services.signer
     )
@@ -312,7 +344,7 @@ async def on_contact(update: Update, services: BotServices, lang: str, press: Se
     await query.answer(services.catalogue.text(lang, "contact_sent"))
     officer = sector.officer
     await chat.send_contact(
-        phone_number=render.dialable_phone(officer.phone),
+        phone_number=render.readable_phone(officer.phone),
         first_name=render.officer_name(sector, lang),
     )
 

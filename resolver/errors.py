@@ -5,7 +5,8 @@
     NoziriError                    base of everything the project raises on purpose
     ├── SetupError                 something is not installed or not configured yet
     │   ├── ChecksumMismatch       a Meilisearch binary is not the pinned one (install, start)
-    │   └── MissingSearchKey       no search key yet: the index has not been built
+    │   ├── MissingSearchKey       no search key yet: the index has not been built
+    │   └── ConfigError            a setting (environment or .env) has a wrong value
     ├── MeiliUnavailable           Meilisearch does not answer (not started, crashed, timed
     │                              out, 5xx after the retries): resolver, server and builder
     ├── SeedLoadError              resolver.seed: a seed file is missing or malformed
@@ -62,6 +63,14 @@ class ChecksumMismatch(SetupError):  # noqa: N818  (names read as the event, lik
 
 class MissingSearchKey(SetupError):  # noqa: N818
     """No search-only key exists yet for the search role."""
+
+
+class ConfigError(SetupError):
+    """Settings from the environment (or ``.env``) that do not validate; names each variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("configuration error:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 class MeiliUnavailable(NoziriError):  # noqa: N818

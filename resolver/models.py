@@ -79,6 +79,7 @@ class Candidate(BaseModel):
     house_parity: str | None = None
     score: float
     reasons: tuple[str, ...] = ()
+    matched_old_name: str | None = None  # the former name the text was read by ("улица Ленина")
 
     @property
     def officer(self) -> Officer | None:

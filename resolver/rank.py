@@ -65,6 +65,7 @@ class Scored:
     reasons: tuple[str, ...]
     settles: bool = True  # False: it may be offered, never answered alone (district differs)
     edits: int = 0  # typos spent to match its name
+    matched_alias: str | None = None  # the alias (not a current name) the query matched, if any
 
 
 def typo_budget(word: str) -> int:
@@ -132,6 +133,7 @@ class NameMatch:
     query_coverage: float
     name_coverage: float
     edits: int
+    name: str = ""  # the name (as indexed) the query matched
 
     @property
     def strength(self) -> float:
@@ -156,7 +158,8 @@ def match_name(query: Sequence[str], name: str, extra: Sequence[str] = ()) -> Na
             if word not in query
             and (word in extra or _initial_before_match(word, name_words[i + 1 :], extra, query))
         )
-    return NameMatch(matched / len(query), min(used, len(name_words)) / len(name_words), edits)
+    coverage = min(used, len(name_words)) / len(name_words)
+    return NameMatch(matched / len(query), coverage, edits, name)
 
 
 def _initial_before_match(
@@ -257,6 +260,7 @@ def score_hit(
     score = 0.55 * match.query_coverage + 0.30 * match.name_coverage + 0.10 * hit.score
     score -= 0.03 * match.edits
     reasons = [f"words {match.query_coverage:.0%}", f"name {match.name_coverage:.0%}"]
+    alias = matched_alias(doc, match, by_address=by_address)
     if by_address:  # a shop on the street is rarely what "Рудаки" means
         score *= ADDRESS_FACTOR
         reasons.append("by address")
@@ -276,8 +280,20 @@ def score_hit(
         reasons.append("kind fits" if fits else "kind differs")
     score += min(doc.popularity, 100) / 2000  # at most 0.05: ties go to the better-known place
     return Scored(
-        doc, round(max(score, 0.0), 4), match.query_coverage, tuple(reasons), edits=match.edits
+        doc,
+        round(max(score, 0.0), 4),
+        match.query_coverage,
+        tuple(reasons),
+        edits=match.edits,
+        matched_alias=alias,
     )
+
+
+def matched_alias(doc: PlaceDocument, match: NameMatch, *, by_address: bool) -> str | None:
+    """The alias the best match went through, None when it was a current name or the address."""
+    if by_address or match.name in (*doc.names, *doc.names_latin):
+        return None
+    return match.name if match.name in (*doc.aliases, *doc.aliases_latin) else None
 
 
 def best_per_place(scored: Iterable[Scored]) -> list[Scored]:

@@ -25,7 +25,7 @@ from resolver.decide import Verdict, decide, is_doubtful, settle
 from resolver.gazetteer import Gazetteer
 from resolver.link import Linker
 from resolver.models import AddressParts, HouseNumber, Resolution, Status
-from resolver.rank import best_per_place, score_all, scored_readings
+from resolver.rank import best_per_place, kind_fits, score_all, scored_readings
 from resolver.readings import (
     Reading,
     display_language,
@@ -128,7 +128,7 @@ class Pipeline:
         candidates = self._linker.link_all(verdict.winners, top_reading.house, lang)
         return Resolution(
             query=text,
-            status=settle(verdict, candidates, fallback=top_reading.fallback),
+            status=settle(verdict, candidates, fallback=is_unsure(verdict, top_reading)),
             house=top_reading.house,
             candidates=tuple(candidates),
             reading=" ".join(top_reading.cyrillic),
@@ -139,6 +139,16 @@ class Pipeline:
     ) -> Resolution:
         """Resolve a button press: a place id, or a segment id of a split street."""
         return self._linker.choose(choice_id, house=house, lang=lang)
+
+
+def is_unsure(verdict: Verdict, reading: Reading) -> bool:
+    """A fallback reading is a guess, unless the text's type word names the winner's kind.
+
+    "12" or "Душанбе" alone stay a question; "91 мкр" is microdistrict 91, not a guess.
+    """
+    if not reading.fallback:
+        return False
+    return not verdict.winners or kind_fits(verdict.winners[0].document, reading.terms) is not True
 
 
 class Resolver:

@@ -74,6 +74,7 @@ def make_sector(sector_id: str = "SHM-01") -> Sector:
         name=sector_id,
         office_address_tg="кӯчаи Айнӣ 1",
         office_address_ru="ул. Айни 1",
+        office_address_en="Aini Street, 1",
         officer=officer,
     )
 
