@@ -18,7 +18,7 @@ MAX_HOUSE_NUMBER = 9999
 HOUSE_TOKEN = re.compile(r"^(\d{1,4})([^\W\d_])?(?:/(\d{1,4}[^\W\d_]?))?$")
 # Parts of an address: commas, semicolons, line breaks, brackets, and the ends of sentences
 # ("Здравствуйте! Подскажите ...", "Рудаки 45 (БЦ Созидание)").
-_SEGMENT_BREAK = re.compile(r"[,;\n\r\t()!?]+")
+_SEGMENT_BREAK = re.compile(r"[,;:\n\r\t()!?]+")
 _GLUED_NUMBER = re.compile(r"[^\W\d_]-(\d{1,2})(?![\d/])")
 _MARKED_NUMBER = re.compile(r"[№#]\s*(\d{1,4})")
 # "1-й проезд", "3-я больница", "2-y proezd", "гузаргоҳи 1-уми": ordinals are never houses.
