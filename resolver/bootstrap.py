@@ -35,11 +35,15 @@ def async_meili_backend(settings: MeiliSettings, endpoint: Endpoint) -> AsyncMei
 
 @contextmanager
 def open_resolver(settings: MeiliSettings) -> Iterator[Resolver]:
-    """Start or reach Meilisearch with the search key and yield a ready blocking resolver."""
+    """Start or reach Meilisearch with the search key and yield a ready blocking resolver.
+
+    The seed is read first: a typo in it is reported before any server starts.
+    """
+    pipeline = load_pipeline(settings)
     with search_endpoint(settings) as endpoint:
         backend = meili_backend(settings, endpoint)
         try:
-            yield Resolver(backend, load_pipeline(settings))
+            yield Resolver(backend, pipeline)
         finally:
             backend.close()
 
@@ -48,7 +52,9 @@ def open_resolver(settings: MeiliSettings) -> Iterator[Resolver]:
 def open_awaiting_resolver(settings: MeiliSettings) -> Iterator[AwaitingResolver]:
     """Start or reach Meilisearch and yield an awaiting resolver (await its ``aclose``).
 
-    The embedded server, if this call started it, stops when the block exits.
+    The embedded server, if this call started it, stops when the block exits. The seed is read
+    first: a typo in it is reported before any server starts.
     """
+    pipeline = load_pipeline(settings)
     with search_endpoint(settings) as endpoint:
-        yield AwaitingResolver(async_meili_backend(settings, endpoint), load_pipeline(settings))
+        yield AwaitingResolver(async_meili_backend(settings, endpoint), pipeline)

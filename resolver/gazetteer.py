@@ -13,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PLACE_ID_PATTERN = r"^(dyu|nzr|syn)-[0-9]{4,7}$"
 SECTOR_ID_PATTERN = r"^(SOM|SIN|FIR|SHM)-[0-9]{2,3}$"
@@ -144,6 +144,11 @@ class TermClass(StrEnum):
     MALL = "mall"
     NEAR = "near"
     FILLER = "filler"  # conversational words around an address: где, мне нужен, I live on
+    FLOOR = "floor"  # этаж, ошёна, floor: the number with it is a floor, never the house
+    ENTRANCE = "entrance"  # подъезд, даромадгоҳ, entrance
+    OFFICE = "office"  # офис, каб., ҳуҷра, room, suite
+    BUILDING = "building"  # БЦ, бизнес-центр, ЖК: the name after it is a building on the street
+    OTHER_CITY = "other_city"  # Худжанд, Бохтар, Kulob: an address there is not Dushanbe's
 
 
 class AddressTerm(Frozen):
@@ -177,11 +182,32 @@ class Sector(Frozen):
 
     id: str = Field(pattern=SECTOR_ID_PATTERN)
     district: District
-    name: str
+    name: str  # the Russian label of the source list ("Шохмансур, участок 8 (Бинокорон)")
+    # The area the sector is known by, per language ("Бинокорон"); None when it has only a number.
+    name_tg: str | None = None
+    name_ru: str | None = None
+    name_en: str | None = None
     office_address_tg: str
     office_address_ru: str
+    office_address_en: str
     officer: Officer
     fictional: Literal[True] = True
+
+    @model_validator(mode="after")
+    def _named_in_every_language_or_none(self) -> Sector:
+        forms = (self.name_tg, self.name_ru, self.name_en)
+        if any(forms) and not all(forms):
+            raise ValueError("give name_tg, name_ru and name_en together, or none of them")
+        return self
+
+    def area_name(self, lang: str) -> str | None:
+        """Return the sector's area name in ``lang`` (tg, ru or en), None if it has none."""
+        return {"tg": self.name_tg, "ru": self.name_ru}.get(lang, self.name_en)
+
+    def office_address(self, lang: str) -> str:
+        """Return the precinct office address in ``lang`` (tg, ru or en)."""
+        by_lang = {"tg": self.office_address_tg, "ru": self.office_address_ru}
+        return by_lang.get(lang, self.office_address_en)
 
 
 class HouseRange(Frozen):

@@ -21,7 +21,7 @@ import pytest
 from resolver.evaluation import LabelledQuery
 from resolver.sectors import SectorDirectory
 from resolver.seed import load_gazetteer
-from resolver.settings import PROJECT_ROOT
+from search_platform.settings import PROJECT_ROOT
 
 SCRIPT = PROJECT_ROOT / "scripts" / "make_message_queries.py"
 MESSAGES = PROJECT_ROOT / "tests" / "data" / "labelled_messages.jsonl"
