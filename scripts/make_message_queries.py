@@ -1006,11 +1006,13 @@ FEATURED = (
 def make_ru_morphology(rng: random.Random, seed: Seed) -> Iterator[Label]:
     """Landmarks after Russian prepositions, streets after по/на, districts after в районе."""
     landmarks, streets = morphology_landmarks(seed), street_places(seed)
-    featured = [(p, n) for p, n in landmarks if p["id"] in FEATURED]
+    featured = {i: [(p, n) for p, n in landmarks if p["id"] == i] for i in FEATURED}
+    featured_ids = [i for i in FEATURED if featured[i]]  # each place once, however many names
     while True:
         roll = rng.random()
         if roll < 0.6:
-            place, name = rng.choice(featured if rng.random() < 0.35 else landmarks)
+            pairs = featured[rng.choice(featured_ids)] if rng.random() < 0.35 else landmarks
+            place, name = rng.choice(pairs)
             preposition, case = rng.choice(PREPOSITIONS)
             phrase = with_preposition(
                 preposition, lower_generic(inflect_phrase(name, case) or name)
