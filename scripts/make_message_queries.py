@@ -998,17 +998,21 @@ FEATURED = (
     "dyu-0459",
     "dyu-0442",
     "dyu-0460",
+    "nzr-0005",
+    "nzr-0006",
 )  # the landmarks residents name most (issue 12)
 
 
 def make_ru_morphology(rng: random.Random, seed: Seed) -> Iterator[Label]:
     """Landmarks after Russian prepositions, streets after по/на, districts after в районе."""
     landmarks, streets = morphology_landmarks(seed), street_places(seed)
-    featured = [(p, n) for p, n in landmarks if p["id"] in FEATURED]
+    featured = {i: [(p, n) for p, n in landmarks if p["id"] == i] for i in FEATURED}
+    featured_ids = [i for i in FEATURED if featured[i]]  # each place once, however many names
     while True:
         roll = rng.random()
         if roll < 0.6:
-            place, name = rng.choice(featured if rng.random() < 0.35 else landmarks)
+            pairs = featured[rng.choice(featured_ids)] if rng.random() < 0.35 else landmarks
+            place, name = rng.choice(pairs)
             preposition, case = rng.choice(PREPOSITIONS)
             phrase = with_preposition(
                 preposition, lower_generic(inflect_phrase(name, case) or name)
@@ -1303,28 +1307,26 @@ def make_requests(rng: random.Random, seed: Seed) -> Iterator[Label]:
 
 EVERYDAY = (  # (place id, other right ids, names by language): generic words for ONE seed place
     (
-        "dyu-0489",
-        (),
+        "nzr-0005",
+        ("dyu-0489",),  # the landmark «Фурудгоҳ» of the shared gazetteer lies at the airport
         {
-            "ru": ("аэропорт", "Аэропорт Душанбе"),
+            "ru": ("аэропорт", "Аэропорт Душанбе", "аэровокзал"),
             "tg": ("фурудгоҳ", "фурудгохи Душанбе"),
             "en": ("airport", "Dushanbe airport"),
         },
     ),
     (
-        "dyu-0180",
-        (),
+        "nzr-0006",
+        ("dyu-0180",),  # Привокзальная площадь: the square in front of the station
         {
             "ru": ("вокзал", "ж/д вокзал", "железнодорожный вокзал"),
-            "tg": ("вокзал",),
+            "tg": ("вокзал", "истгоҳи роҳи оҳан"),
             "en": ("railway station", "train station"),
         },
     ),
-    (
-        "dyu-0442",
-        (),
-        {"ru": ("автовокзал", "автостанция"), "tg": ("автовокзал",), "en": ("bus station",)},
-    ),
+    # "автостанция" / "bus station" are left out: Dushanbe has several bus terminals in the seed
+    # (Автовокзал, Западные / Восточные ворота, Дарвозаи ҷанубӣ, Маром), so they name no ONE place.
+    ("dyu-0442", (), {"ru": ("автовокзал",), "tg": ("автовокзал",)}),
     (
         "dyu-0492",
         (),
@@ -1341,16 +1343,16 @@ EVERYDAY = (  # (place id, other right ids, names by language): generic words fo
         {
             "ru": ("американское посольство", "посольство Америки", "посольство США"),
             "tg": ("сафорати Амрико", "сафорати ИМА"),
-            "en": ("US embassy", "American embassy"),
+            "en": ("US embassy", "American embassy", "Embassy of the USA"),
         },
     ),
     (
         "dyu-0359",
         (),
         {
-            "ru": ("российское посольство", "посольство России"),
+            "ru": ("российское посольство", "посольство России", "посольство РФ"),
             "tg": ("сафорати Русия",),
-            "en": ("Russian embassy",),
+            "en": ("Russian embassy", "Embassy of Russia"),
         },
     ),
     (
@@ -1371,16 +1373,41 @@ EVERYDAY = (  # (place id, other right ids, names by language): generic words fo
             "en": ("Indian embassy",),
         },
     ),
-    ("dyu-0357", (), {"ru": ("иранское посольство",), "en": ("Iranian embassy",)}),
+    (
+        "dyu-0357",
+        (),
+        {
+            "ru": ("иранское посольство", "посольство Ирана"),
+            "tg": ("сафорати Эрон",),
+            "en": ("Iranian embassy", "Iran embassy"),
+        },
+    ),
+    (
+        "nzr-0119",
+        (),
+        {
+            "ru": ("афганское посольство", "посольство Афганистана"),
+            "tg": ("сафорати Афғонистон",),
+            "en": ("Afghan embassy", "Embassy of Afghanistan"),
+        },
+    ),
     (
         "dyu-0361",
         (),
-        {"ru": ("узбекское посольство", "посольство Узбекистана"), "en": ("Uzbek embassy",)},
+        {
+            "ru": ("узбекское посольство", "посольство Узбекистана"),
+            "tg": ("сафорати Ӯзбекистон",),
+            "en": ("Uzbek embassy",),
+        },
     ),
     (
         "dyu-0358",
         (),
-        {"ru": ("корейское посольство", "посольство Кореи"), "en": ("Korean embassy",)},
+        {
+            "ru": ("корейское посольство", "посольство Кореи"),
+            "tg": ("сафорати Корея",),
+            "en": ("Korean embassy",),
+        },
     ),
     (
         "dyu-0331",
@@ -1413,7 +1440,7 @@ EVERYDAY = (  # (place id, other right ids, names by language): generic words fo
         "dyu-0473",
         (),
         {
-            "ru": ("национальный музей", "Нацмузей"),
+            "ru": ("национальный музей", "Нацмузей", "НМТ"),
             "tg": ("Осорхонаи миллӣ",),
             "en": ("National Museum",),
         },
@@ -1433,7 +1460,7 @@ EVERYDAY = (  # (place id, other right ids, names by language): generic words fo
         {
             "ru": ("центральный стадион", "Республиканский стадион"),
             "tg": ("варзишгоҳи марказӣ",),
-            "en": ("central stadium",),
+            "en": ("central stadium", "Republican Central Stadium"),
         },
     ),
     (
@@ -1453,14 +1480,26 @@ EVERYDAY = (  # (place id, other right ids, names by language): generic words fo
     (
         "dyu-0412",
         (),
-        {"ru": ("роддом №2", "роддом 2", "второй роддом"), "en": ("maternity hospital No 2",)},
+        {
+            "ru": ("роддом №2", "роддом 2", "второй роддом"),
+            "tg": ("таваллудхонаи №2",),
+            "en": ("maternity hospital No 2",),
+        },
     ),
-    ("dyu-0396", (), {"ru": ("политех", "Политехнический"), "en": ("Polytechnic",)}),
+    (
+        "dyu-0396",
+        (),
+        {
+            "ru": ("политех", "Политехнический", "ТТУ"),
+            "tg": ("ДТТ",),
+            "en": ("Polytechnic", "Tajik Technical University"),
+        },
+    ),
     (
         "dyu-0394",
         (),
         {
-            "ru": ("мединститут", "медуниверситет"),
+            "ru": ("мединститут", "медуниверситет", "ТГМУ"),
             "tg": ("донишгоҳи тиббӣ",),
             "en": ("medical university",),
         },
@@ -1468,20 +1507,37 @@ EVERYDAY = (  # (place id, other right ids, names by language): generic words fo
     (
         "dyu-0389",
         (),
-        {"ru": ("Славянский университет", "Славянский", "РТСУ"), "en": ("Slavonic University",)},
+        {
+            "ru": ("Славянский университет", "Славянский", "РТСУ"),
+            "en": ("Slavonic University", "RTSU"),
+        },
+    ),
+    (
+        "dyu-0393",
+        (),
+        {
+            "ru": ("педуниверситет",),
+            "tg": ("донишгоҳи омӯзгорӣ",),
+            "en": ("Pedagogical University",),
+        },
     ),
     (
         "dyu-0339",
         ("dyu-0369",),
         {"ru": ("Верховный суд",), "tg": ("Суди Олӣ",), "en": ("Supreme Court",)},
     ),
+    ("dyu-0370", (), {"ru": ("горсуд", "городской суд"), "tg": ("суди шаҳр",)}),
     (
         "dyu-0417",
         (),
-        {"ru": ("Хаятт", "гостиница Хаятт", "Хаят Ридженси"), "en": ("Hyatt", "the Hyatt")},
+        {"ru": ("Хаятт", "гостиница Хаятт", "Хаятт Ридженси"), "en": ("Hyatt", "the Hyatt")},
     ),
     ("dyu-0414", (), {"ru": ("Серена", "отель Серена"), "en": ("Serena", "Serena hotel")}),
-    ("dyu-0422", (), {"ru": ("Шератон", "отель Шератон"), "en": ("Sheraton",)}),
+    (
+        "dyu-0422",
+        (),
+        {"ru": ("Шератон", "отель Шератон"), "tg": ("меҳмонхонаи Шератон",), "en": ("Sheraton",)},
+    ),
     (
         "dyu-0479",
         (),
@@ -1491,6 +1547,11 @@ EVERYDAY = (  # (place id, other right ids, names by language): generic words fo
             "en": ("Rudaki park",),
         },
     ),
+    ("nzr-0104", (), {"ru": ("мэрия", "мэрия Душанбе"), "tg": ("шаҳрдорӣ",)}),
+    ("nzr-0108", (), {"ru": ("Главпочтамт", "почтамт")}),
+    ("nzr-0109", (), {"ru": ("Национальный банк", "БМТ"), "tg": ("НБТ",), "en": ("NBT",)}),
+    ("nzr-0111", (), {"ru": ("парламент",), "tg": ("парлумон",)}),
+    ("nzr-0117", (), {"ru": ("Минздрав",)}),
 )
 CITY_IN_NAME = (  # a place whose name holds the city's name: that place, never another one
     (
