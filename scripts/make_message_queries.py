@@ -19,6 +19,8 @@ hand-written forms in ``NAME_FORMS``. Plus codes come from ``openlocationcode``;
 point from the sector polygons with shapely.
 
 Decisions:
+- ``81-2`` (two numbers joined by a hyphen) is house 81, flat 2, as post-Soviet addresses write
+  it; ``81/2`` and ``д. 81, корп. 2`` are house 81, building 2 (label ``81/2``).
 - ``с дома 1 по 77`` (a range of houses) is labelled with its FIRST house; the range is drawn
   inside one house segment of the street, so the sector is the same for every house in it.
 - A building, block, floor, office, room, flat or entrance number is never the house.
@@ -747,7 +749,9 @@ def house_form(rng: random.Random, number: int, lang: str) -> tuple[str, str, di
     forms = [
         (f"{number}-{letter}", f"{number}{label_letter}", {}),
         (f"{number}{letter}", f"{number}{label_letter}", {}),
-        (f"{number}-{sub}", f"{number}/{sub}", {}),
+        # "81-2": house 81, flat 2, as post-Soviet addresses write it (the flat is no part of
+        # the house label); the flat is among the parts the text carries.
+        (f"{number}-{sub}", str(number), {"flat": str(sub)}),
         (f"{number} / {sub}", f"{number}/{sub}", {}),
         (f"{number}/{sub}", f"{number}/{sub}", {}),
         (f"{number} /{sub}", f"{number}/{sub}", {}),
