@@ -235,11 +235,17 @@ def assign_unit_numbers(tokens: list[Token]) -> None:
         after = _neighbour(tokens, i, 1)
         if unit is None or after is None or after.role != "name" or not after.is_house_shape:
             continue
+        if "name-number" in after.notes:
+            continue
         if _names_an_institution(tokens, i, after):
-            after.notes.append("name-number")  # "Родильный дом № 2": never the house
-        elif "name-number" not in after.notes:
-            after.role = unit
-            token.role = "drop"
+            same_part = [t for t in tokens if t.segment == token.segment]
+            if not any(_term_class(t) in STREET_CLASSES for t in same_part):
+                after.notes.append("name-number")  # "Родильный дом № 2": never the house
+            token.role = "drop"  # "улица Мастонгулова дом №90": the № number is left to choose
+            continue
+        number_before = any(t.is_house_shape and t.role in {"name", "house"} for t in tokens[:i])
+        after.role = "house" if unit == "block" and not number_before else unit  # bldg 74/3
+        token.role = "drop"
 
 
 def _names_an_institution(tokens: list[Token], i: int, number: Token) -> bool:
@@ -284,7 +290,7 @@ def attach_house_letters(tokens: list[Token]) -> None:
             if after is None or not _is_house_letter(after, token):
                 continue
             following = _neighbour(tokens, i + 1, 1) if tokens[i + 1] is after else None
-            if following is None or following.role != "name":
+            if after.glued or following is None or following.role != "name":  # 109-A Ismoili
                 token.text += after.text
                 after.role = "drop"
 

@@ -20,6 +20,7 @@ HOUSE_TOKEN = re.compile(r"^(\d{1,4})([^\W\d_])?(?:/(\d{1,4}[^\W\d_]?))?$")
 # ("Здравствуйте! Подскажите ...", "Рудаки 45 (БЦ Созидание)").
 _SEGMENT_BREAK = re.compile(r"[,;:\n\r\t()!?]+")
 _GLUED_NUMBER = re.compile(r"[^\W\d_]-(\d{1,2})(?![\d/])")
+_HYPHEN_LETTER = re.compile(r"\d-([^\W\d_])(?![^\W\d_])")  # 109-A: the house's letter
 _MARKED_NUMBER = re.compile(r"[№#]\s*(\d{1,4})")
 # "1-й проезд", "3-я больница", "2-y proezd", "гузаргоҳи 1-уми": ordinals are never houses.
 _ORDINAL_NUMBER = re.compile(
@@ -66,7 +67,9 @@ def tokenize(text: str) -> list[Token]:
     """Fold each comma-separated part of ``text`` into tokens, noting glued and № numbers."""
     tokens: list[Token] = []
     for index, segment in enumerate(split_segments(text)):
-        glued = set(_GLUED_NUMBER.findall(segment))
+        glued = set(_GLUED_NUMBER.findall(segment)) | {
+            fold(letter) for letter in _HYPHEN_LETTER.findall(segment)
+        }
         marked = set(_MARKED_NUMBER.findall(segment))
         ordinal = set(_ORDINAL_NUMBER.findall(segment))
         tokens += [
