@@ -25,8 +25,6 @@ from resolver.evaluation import (
     exact_match_baseline,
     load_labelled,
 )
-from resolver.sectors import SectorDirectory
-from resolver.seed import load_gazetteer
 from search_platform.settings import MeiliSettings
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -79,11 +77,11 @@ def main() -> int:
     args = parser.parse_args()
     settings = MeiliSettings()
     rows = load_labelled(args.labelled)
-    gazetteer = load_gazetteer(settings.seed_dir)
-    with open_resolver(settings) as resolver:
+    with open_resolver(settings) as resolver:  # the published data, as the bot reads it
         resolutions = [resolver.resolve(row.query) for row in rows]
-    report = evaluate(rows, resolutions, SectorDirectory(gazetteer))
-    baseline = exact_match_baseline(rows, gazetteer.places)
+        published = resolver.pipeline.current()
+    report = evaluate(rows, resolutions, published.directory)
+    baseline = exact_match_baseline(rows, published.data.places)
     Console(width=160).print(render(report, baseline))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "accuracy.json").write_text(

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from resolver.gazetteer import LINEAR_KINDS, Gazetteer, Link, Place
+from resolver.gazetteer import LINEAR_KINDS, Link
 from resolver.index_schema import segment_id, split_choice_id
 from resolver.models import Candidate, HouseNumber, Resolution, Status
+from resolver.published import PublishedData, PublishedPlace
 from resolver.rank import Scored
 from resolver.sectors import SectorDirectory
 
@@ -32,15 +33,15 @@ class Pick:
 
 
 class Linker:
-    """Link places of the gazetteer to sectors.
+    """Link places of one published version to its sectors.
 
     Args:
-        gazetteer: The seed, for sectors, links and place names.
+        data: The published data, for sectors, links and place names.
     """
 
-    def __init__(self, gazetteer: Gazetteer) -> None:
-        self.directory = SectorDirectory(gazetteer)
-        self._places = {place.id: place for place in gazetteer.places}
+    def __init__(self, data: PublishedData) -> None:
+        self.directory = SectorDirectory(data)
+        self._places = {place.id: place for place in data.places}
 
     def choose(
         self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
@@ -89,7 +90,7 @@ class Linker:
 
     def link_place(
         self,
-        place: Place,
+        place: PublishedPlace,
         house: HouseNumber | None,
         pick: Pick,
     ) -> list[Candidate]:
@@ -110,7 +111,7 @@ class Linker:
 
     def _segment_candidate(
         self,
-        place: Place,
+        place: PublishedPlace,
         segment: int | None,
         link: Link,
         pick: Pick,

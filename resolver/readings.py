@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from resolver.gazetteer import Gazetteer, TermClass
+from resolver.gazetteer import TermClass
 from resolver.models import HouseNumber
+from resolver.published import PublishedData
 from resolver.text.fold import fold, script_of
 from resolver.text.latin import latin_key
 from resolver.text.layout import fix_layout
@@ -94,8 +95,8 @@ def read_text(text: str, vocabulary: Vocabulary) -> list[Reading]:
     return readings
 
 
-def vocabulary_for(gazetteer: Gazetteer) -> Vocabulary:
-    """The address words of the seed, knowing which place names take a number (Испечак 2)."""
+def vocabulary_for(gazetteer: PublishedData) -> Vocabulary:
+    """The published address words, knowing which place names take a number (Испечак 2)."""
     names = [
         name
         for place in gazetteer.places
@@ -108,7 +109,7 @@ def vocabulary_for(gazetteer: Gazetteer) -> Vocabulary:
         )
         if name
     ]
-    return Vocabulary(gazetteer.aliases.terms, numbered_names=numbered_names_from(names))
+    return Vocabulary(gazetteer.terms, numbered_names=numbered_names_from(names))
 
 
 def display_language(text: str) -> str:

@@ -32,11 +32,11 @@ from bot.offline.chat import offline_bot
 from bot.offline.fake_api import ApiCall, FakeBotApi, FakeUser
 from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog
+from index_builder.seed.load import load_gazetteer
+from index_builder.seed.models import Gazetteer
 from resolver.bootstrap import load_pipeline, meili_backend
-from resolver.gazetteer import Gazetteer
 from resolver.meili import MeiliBackend
 from resolver.models import Status
-from resolver.seed import load_gazetteer
 from resolver.service import AwaitingResolver, Resolver
 from search_platform.connection import Endpoint
 from search_platform.files import write_server_config

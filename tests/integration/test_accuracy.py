@@ -16,12 +16,12 @@ from index_builder.admin import MeiliAdmin
 from index_builder.documents import build_documents
 from index_builder.index_settings import index_settings
 from index_builder.publish import BuildPlan, publish
+from index_builder.seed.load import load_gazetteer
+from index_builder.seed.models import Gazetteer
 from resolver.evaluation import Report, evaluate, load_labelled
-from resolver.gazetteer import Gazetteer
 from resolver.meili import MeiliBackend
 from resolver.models import Status
 from resolver.sectors import SectorDirectory
-from resolver.seed import load_gazetteer
 from resolver.service import Pipeline, Resolver, vocabulary_for
 from search_platform.connection import Endpoint
 from search_platform.settings import PROJECT_ROOT

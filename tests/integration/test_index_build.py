@@ -21,10 +21,11 @@ from index_builder.documents import build_documents
 from index_builder.index_settings import index_settings
 from index_builder.keys import ensure_search_key
 from index_builder.publish import BuildPlan, dry_run, publish
+from index_builder.seed.load import load_gazetteer
+from index_builder.seed.models import Address, Gazetteer, Place
 from index_builder.synthetic import synthetic_gazetteer
-from resolver.gazetteer import Address, Gazetteer, Link, Place, PlaceKind
+from resolver.gazetteer import Link, PlaceKind
 from resolver.index_schema import CYRILLIC_FIELDS, LATIN_FIELDS, PlaceDocument
-from resolver.seed import load_gazetteer
 from resolver.text.fold import fold
 from resolver.text.latin import latin_key
 from search_platform.connection import Endpoint

@@ -19,10 +19,10 @@ from index_builder.documents import build_documents
 from index_builder.index_settings import index_settings
 from index_builder.keys import ensure_search_key
 from index_builder.publish import BuildPlan, publish
+from index_builder.seed.load import load_gazetteer
 from resolver.backend import SearchQuery
 from resolver.meili import MeiliBackend
 from resolver.models import HouseNumber, Resolution, Status
-from resolver.seed import load_gazetteer
 from resolver.service import AwaitingResolver, Pipeline, Resolver, vocabulary_for
 from resolver.text.parse import parse_query
 from resolver.text.vocabulary import Vocabulary

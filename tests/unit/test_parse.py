@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from index_builder.seed.load import load_gazetteer
 from resolver.gazetteer import AddressTerm, TermClass
 from resolver.models import HouseNumber
-from resolver.seed import load_gazetteer
 from resolver.text.fold import fold
 from resolver.text.parse import MAX_NAME_WORDS, ParsedQuery, parse_query
 from resolver.text.vocabulary import Vocabulary, numbered_names_from

@@ -8,12 +8,13 @@ from collections.abc import Sequence
 import pytest
 
 from index_builder.documents import build_documents
+from index_builder.published import published_data
+from index_builder.seed.load import load_gazetteer
+from index_builder.seed.models import Gazetteer
 from resolver.backend import Hit, SearchQuery
-from resolver.gazetteer import Gazetteer
 from resolver.index_schema import PlaceDocument
 from resolver.models import Status
-from resolver.seed import load_gazetteer
-from resolver.service import AwaitingResolver, Pipeline, Resolver, vocabulary_for
+from resolver.service import AwaitingResolver, Pipeline, Resolver
 from search_platform.settings import PROJECT_ROOT
 
 
@@ -59,7 +60,7 @@ def backend(documents: list[PlaceDocument]) -> FakeSearchBackend:
 
 @pytest.fixture
 def resolver(backend: FakeSearchBackend, gazetteer: Gazetteer) -> Resolver:
-    return Resolver(backend, Pipeline(gazetteer, vocabulary_for(gazetteer)))
+    return Resolver(backend, Pipeline.of(published_data(gazetteer)))
 
 
 def test_finds_ayni_avenue_segment_by_house_number(resolver: Resolver) -> None:
