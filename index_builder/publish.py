@@ -333,12 +333,15 @@ def keep_previous(admin: MeiliAdmin, pairs: Sequence[tuple[str, str]], *, keep: 
 
     The previous version is kept as ``<live>_previous`` and ``<live>_meta_previous`` (replacing
     the one kept before) when ``keep`` is set and it is a whole version (it has its data index
-    with documents); otherwise it is deleted. Returns the kept places index name, if any.
+    with documents); otherwise it is deleted, and so is an older one kept before (a rollback
+    must never jump back two versions). Returns the kept places index name, if any.
     """
     whole = all(admin.count_documents(fresh) > 0 for _, fresh in pairs)
     if not (keep and whole):
-        for _, fresh in pairs:
+        for live, fresh in pairs:
             retire_index(admin, fresh)
+            if admin.index_exists(previous_index_name(live)):
+                retire_index(admin, previous_index_name(live))
         return None
     kept = [keep_index(admin, fresh, live=live) for live, fresh in pairs]
     return kept[0]

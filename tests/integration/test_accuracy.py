@@ -16,13 +16,15 @@ from index_builder.admin import MeiliAdmin
 from index_builder.documents import build_documents
 from index_builder.index_settings import index_settings
 from index_builder.publish import BuildPlan, publish
+from index_builder.published import published_data
 from index_builder.seed.load import load_gazetteer
 from index_builder.seed.models import Gazetteer
 from resolver.evaluation import Report, evaluate, load_labelled
-from resolver.meili import MeiliBackend
+from resolver.meili import MeiliBackend, MeiliPublishedReader
 from resolver.models import Status
-from resolver.sectors import SectorDirectory
-from resolver.service import Pipeline, Resolver, vocabulary_for
+from resolver.published import data_index_name
+from resolver.service import Resolver
+from resolver.snapshots import Snapshots
 from search_platform.connection import Endpoint
 from search_platform.settings import PROJECT_ROOT
 
@@ -41,19 +43,27 @@ def resolver(meili: Endpoint, gazetteer: Gazetteer) -> Iterator[Resolver]:
     key = meili.api_key.get_secret_value()
     admin = MeiliAdmin(meili.url, api_key=key)
     live = "t_accuracy_seed"
-    publish(
-        admin, build_documents(gazetteer), BuildPlan(live=live, settings=index_settings(gazetteer))
-    )
+    plan = BuildPlan(live=live, settings=index_settings(gazetteer))
+    publish(admin, build_documents(gazetteer), plan, data=published_data(gazetteer))
     backend = MeiliBackend(meili.url, api_key=key, index=live, timeout_s=10.0)
-    yield Resolver(backend, Pipeline(gazetteer, vocabulary_for(gazetteer)))
+    reader = MeiliPublishedReader(meili.url, api_key=key, live=live, timeout_s=10.0)
+    yield Resolver(backend, Snapshots.load(reader))  # the published data, as the bot reads it
     backend.close()
-    admin.wait(admin.delete_index(live))
+    reader.close()
+    for uid in (
+        live,
+        data_index_name(live),
+        f"{live}_previous",
+        f"{data_index_name(live)}_previous",
+    ):
+        if admin.index_exists(uid):
+            admin.wait(admin.delete_index(uid))
 
 
 @pytest.fixture(scope="module")
 def report(resolver: Resolver, gazetteer: Gazetteer) -> Report:
     rows = load_labelled()
-    return evaluate(rows, [resolver.resolve(row.query) for row in rows], SectorDirectory(gazetteer))
+    return evaluate(rows, [resolver.resolve(row.query) for row in rows], resolver.directory)
 
 
 def test_labelled_set_is_large_and_covers_every_kind_of_noise(report: Report) -> None:
