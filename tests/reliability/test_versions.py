@@ -30,11 +30,19 @@ from index_builder.index_settings import index_settings
 from index_builder.publish import BuildPlan, publish
 from index_builder.published import published_data
 from index_builder.seed.load import load_gazetteer
+from resolver.meili import MeiliPublishedReader
 from resolver.models import Status
 from resolver.service import Resolver
+from resolver.snapshots import Snapshots
 from search_platform.connection import Endpoint
 from search_platform.settings import PROJECT_ROOT
-from tests.reliability.building import SEED_DIR, admin_for, make_resolver, publish_seed
+from tests.reliability.building import (
+    SEED_DIR,
+    admin_for,
+    make_resolver,
+    master_get,
+    publish_seed,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -284,3 +292,41 @@ def test_the_bot_and_the_resolver_import_nothing_of_the_builder_or_the_seed() ->
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def swap_finished_at(meili: Endpoint) -> datetime:
+    """When the newest index swap finished, by the server's clock (the same machine's)."""
+    task = master_get(meili, "/tasks", types="indexSwap", statuses="succeeded", limit=1)["results"][
+        0
+    ]
+    return datetime.fromisoformat(str(task["finishedAt"]).replace("Z", "+00:00"))
+
+
+def test_a_watching_resolver_switches_within_one_check_interval_of_the_swap(
+    meili: Endpoint,
+    versioned_live: tuple[str, SecretStr],
+    tmp_path: Path,
+    figures: dict[str, object],
+) -> None:
+    live, key = versioned_live
+    reader = MeiliPublishedReader(meili.url, api_key=key.get_secret_value(), live=live)
+    snapshots = Snapshots.load(reader)
+    before = snapshots.current().version.version
+    snapshots.watch(VERSION_CHECK_S)
+    copy = tmp_path / "seed"
+    shutil.copytree(SEED_DIR, copy)
+    try:
+        publish_seed(meili, live=live, seed_dir=copy)
+        deadline = time.monotonic() + 3 * VERSION_CHECK_S + 5
+        while snapshots.current().version.version == before and time.monotonic() < deadline:
+            time.sleep(0.005)
+        switched = datetime.now(UTC)
+    finally:
+        snapshots.close()
+        reader.close()
+    assert snapshots.current().version.version != before, "the watcher never switched"
+    lag = (switched - swap_finished_at(meili)).total_seconds()
+    assert lag < VERSION_CHECK_S + 2
+    figures[
+        f"versions: swap to a watching resolver serving it (check every {VERSION_CHECK_S} s), s"
+    ] = round(lag, 2)
