@@ -87,7 +87,7 @@ class Snapshots:
         with self._lock:
             try:
                 self._switch_to_live()
-            except MeiliUnavailable as exc:
+            except (MeiliUnavailable, PublishedDataError) as exc:  # down, or the index is gone
                 logger.warning("published version not checked (%s); serving the one held", exc)
         return self.current()
 
@@ -98,7 +98,10 @@ class Snapshots:
 
         def loop() -> None:
             while not self._stop.wait(interval_s):
-                self.check()
+                try:
+                    self.check()
+                except Exception:  # the watcher must outlive any surprise; the bot keeps serving
+                    logger.exception("published version check failed; will try again")
 
         self._watcher = threading.Thread(target=loop, name="published-version", daemon=True)
         self._watcher.start()

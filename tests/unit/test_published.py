@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from resolver.published import (
     data_documents,
     read_data_documents,
 )
+from resolver.snapshots import Snapshots
 from search_platform.settings import PROJECT_ROOT
 
 Documents = list[dict[str, Any]]
@@ -75,3 +77,51 @@ def test_a_version_that_cannot_be_served_is_refused(
 ) -> None:
     with pytest.raises(PublishedDataError, match=message):
         read_data_documents(damage(data_documents(data)))
+
+
+class ScriptedReader:
+    """A published-data reader whose live data index the test replaces."""
+
+    def __init__(self, documents: Documents) -> None:
+        self.live: Documents | Exception = documents
+
+    def version(self) -> dict[str, Any] | None:
+        if isinstance(self.live, Exception):
+            raise self.live
+        return next((d for d in self.live if d["type"] == "version"), None)
+
+    def documents(self) -> Documents:
+        if isinstance(self.live, Exception):
+            raise self.live
+        return self.live
+
+
+def version_named(data: PublishedData, version: str) -> Documents:
+    return data_documents(stamped(data, version=version, built_at=datetime.now(UTC)))
+
+
+def test_snapshots_switch_to_a_new_version_and_back_to_a_kept_one(data: PublishedData) -> None:
+    reader = ScriptedReader(version_named(data, "one"))
+    snapshots = Snapshots.load(reader)
+    first = snapshots.current()
+    reader.live = version_named(data, "two")
+    assert snapshots.check().version.version == "two"
+    reader.live = version_named(data, "one")  # a rollback
+    assert snapshots.check() is first
+
+
+@pytest.mark.parametrize(
+    "live",
+    [other_schema, drop_one_sector, lambda docs: PublishedDataError("index_not_found")],
+    ids=["other schema", "half published", "data index gone"],
+)
+def test_snapshots_keep_serving_when_the_live_version_cannot_be_served(
+    data: PublishedData, live: Callable[[Documents], Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    reader = ScriptedReader(version_named(data, "one"))
+    snapshots = Snapshots.load(reader)
+    served = snapshots.current()
+    reader.live = live(version_named(data, "two"))
+    assert snapshots.check() is served
+    assert snapshots.follow("two") is None
+    assert any(r.levelno >= logging.WARNING for r in caplog.records)
