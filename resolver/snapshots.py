@@ -22,7 +22,12 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from resolver.errors import MeiliUnavailable
-from resolver.published import PublishedDataError, read_data_documents, read_version
+from resolver.published import (
+    PublishedData,
+    PublishedDataError,
+    read_data_documents,
+    read_version,
+)
 from resolver.service import Pipeline
 
 logger = logging.getLogger(__name__)
@@ -135,7 +140,8 @@ class Snapshots:
                 self.current().version.describe(),
             )
 
-    def _build(self, data: Any) -> Pipeline:
+    def _build(self, data: PublishedData) -> Pipeline:
+        """The pipeline of ``data``, kept among the last few versions."""
         pipeline = Pipeline.of(data)
         self._kept[pipeline.version.version] = pipeline
         while len(self._kept) > KEPT_SNAPSHOTS:
@@ -143,6 +149,7 @@ class Snapshots:
         return pipeline
 
     def _put(self, pipeline: Pipeline) -> None:
+        """Serve ``pipeline`` from now on (one reference swap)."""
         previous = self._current
         self._current = pipeline
         self._kept.move_to_end(pipeline.version.version)
