@@ -1,8 +1,13 @@
-"""Score a resolver against the labelled query set (``tests/data/labelled_queries.jsonl``).
+"""Score a resolver against the labelled sets (``tests/data/labelled_*.jsonl``, real addresses).
 
-Pure: takes labelled rows and the resolutions produced for them, returns per-noise figures.
-The exact-match baseline models the current Dushanbe bot: it answers only when the text equals a
-place's Tajik name exactly.
+Pure: takes labelled rows and the resolutions produced for them, returns per-noise (and
+per-language) figures. The exact-match baseline models the current Dushanbe bot: it answers only
+when the text equals a place's Tajik name exactly.
+
+A candidate is right when its place is the labelled ``place_id`` or one of the ``accept`` ids, or
+when the row carries a ``sector_id`` and the candidate's sector is that one (a plus code names a
+point, and the inspector of the point's sector is the answer). A row with neither a place nor a
+sector (another city, text naming no place) is right only when it is not resolved.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from resolver.models import Resolution, Status
+from resolver.models import Candidate, Resolution, Status
 from resolver.published import PublishedPlace
 from resolver.sectors import SectorDirectory
 
@@ -33,6 +38,23 @@ class LabelledQuery(BaseModel):
     place_id: str | None
     house: str | None = None
     noise: str
+    lang: str | None = None  # ru / tg / en: the language the text is written in
+    accept: tuple[str, ...] = ()  # other places that are also right (the building at the address)
+    sector_id: str | None = None  # an answer in this sector is right (a plus code's point)
+    parts: dict[str, str | int | None] | None = None  # postcode, district, floor, office ...
+    source: str | None = None  # real addresses: where the text was copied from
+    source_title: str | None = None
+    missing: bool | str | None = None  # real addresses: why the place is not in the seed
+
+    @property
+    def right_ids(self) -> frozenset[str]:
+        """Every place id that answers the row."""
+        return frozenset(self.accept) | ({self.place_id} if self.place_id else set())
+
+    @property
+    def names_nothing(self) -> bool:
+        """The text names no place or sector to find (another city, a greeting)."""
+        return self.place_id is None and self.sector_id is None and not self.accept
 
 
 def load_labelled(path: Path = LABELLED_QUERIES) -> list[LabelledQuery]:
@@ -65,6 +87,7 @@ class Report:
     """Per-noise tallies and the total."""
 
     by_noise: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_lang: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     total: Tally = field(default_factory=Tally)
     misses: list[tuple[LabelledQuery, Resolution]] = field(default_factory=list)
 
@@ -74,6 +97,20 @@ class Report:
             name: tally_dict(t)
             for name, t in [*sorted(self.by_noise.items()), ("TOTAL", self.total)]
         }
+
+    def lang_dict(self) -> dict[str, dict[str, float | int]]:
+        """Figures per language of the text."""
+        return {name: tally_dict(t) for name, t in sorted(self.by_lang.items())}
+
+    def combined(self, *, exclude: Iterable[str] = ()) -> Tally:
+        """One tally over every noise class except ``exclude``."""
+        left_out = set(exclude)
+        total = Tally()
+        for name, tally in self.by_noise.items():
+            if name not in left_out:
+                for key, value in vars(tally).items():
+                    setattr(total, key, getattr(total, key) + value)
+        return total
 
 
 def tally_dict(tally: Tally) -> dict[str, float | int]:
@@ -108,12 +145,38 @@ def house_number_of(house: str | None) -> int | None:
     return int(digits) if digits else None
 
 
+def is_right(row: LabelledQuery, candidate: Candidate, directory: SectorDirectory) -> bool:
+    """Whether a resolved answer is right: a right place (in the house's sector), or the sector."""
+    if in_labelled_sector(row, candidate):
+        return True
+    if candidate.place_id not in row.right_ids:
+        return False
+    if candidate.place_id != row.place_id:
+        return True  # an accepted place (the building at the address) has its own sector
+    expected = expected_sector(directory, row)
+    if row.house is None or candidate.sector is None or expected is None:
+        return True
+    return candidate.sector.id == expected
+
+
+def in_labelled_sector(row: LabelledQuery, candidate: Candidate) -> bool:
+    """Whether the row names a sector and the candidate lies in it."""
+    return row.sector_id is not None and (
+        candidate.sector is not None and candidate.sector.id == row.sector_id
+    )
+
+
+def is_offered(row: LabelledQuery, candidate: Candidate) -> bool:
+    """Whether a button answers the row."""
+    return candidate.place_id in row.right_ids or in_labelled_sector(row, candidate)
+
+
 def judge(
     row: LabelledQuery, resolution: Resolution, directory: SectorDirectory, tally: Tally
 ) -> bool:
     """Count one answer into ``tally``; return True when it is a miss worth listing."""
     tally.queries += 1
-    if row.place_id is None:
+    if row.names_nothing:
         resolved = resolution.status is Status.RESOLVED
         tally.no_place_resolved += int(resolved)
         tally.found += int(not resolved)
@@ -124,21 +187,14 @@ def judge(
         tally.house_right += int(
             resolution.house is not None and resolution.house.label() == row.house
         )
-    ids = [c.place_id for c in resolution.candidates]
     tally.not_found += int(resolution.status is Status.NOT_FOUND)
     if resolution.status is Status.RESOLVED:
-        best = resolution.candidates[0]
-        right = best.place_id == row.place_id and (
-            row.house is None
-            or best.sector is None
-            or best.sector.id == expected_sector(directory, row)
-            or expected_sector(directory, row) is None
-        )
+        right = is_right(row, resolution.candidates[0], directory)
         tally.resolved_right += int(right)
         tally.found += int(right)
         tally.wrong += int(not right)
         return not right
-    found = row.place_id in ids
+    found = any(is_offered(row, c) for c in resolution.candidates)
     tally.found += int(found)
     return not found
 
@@ -150,6 +206,7 @@ def evaluate(
     report = Report()
     for row, resolution in zip(rows, resolutions, strict=True):
         miss = judge(row, resolution, directory, report.by_noise[row.noise])
+        judge(row, resolution, directory, report.by_lang[row.lang or "?"])
         judge(row, resolution, directory, report.total)
         if miss:
             report.misses.append((row, resolution))
@@ -170,10 +227,10 @@ def exact_match_baseline(rows: Iterable[LabelledQuery], places: Iterable[Publish
     report = Report()
     for row in rows:
         ids = by_name.get(exact_key(row.query), [])
-        for tally in (report.by_noise[row.noise], report.total):
+        for tally in (report.by_noise[row.noise], report.by_lang[row.lang or "?"], report.total):
             tally.queries += 1
-            hit = row.place_id is not None and row.place_id in ids
-            tally.found += int(hit if row.place_id else not ids)
+            hit = bool(row.right_ids & set(ids))
+            tally.found += int(not ids if row.names_nothing else hit)
             tally.resolved_right += int(hit)
             tally.wrong += int(bool(ids) and not hit)
             tally.not_found += int(not ids)
