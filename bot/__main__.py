@@ -13,22 +13,37 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+
+from telegram.error import InvalidToken, TelegramError
 
 from bot.adapters import FollowingSectors, MeiliPlaceResolver
 from bot.app import build_application
 from bot.handlers import BotServices
 from bot.i18n import LANGUAGES, load_catalogue
 from bot.ports import PlaceResolver, SectorLocator
+from bot.security import (
+    WebhookPlan,
+    check_api_root,
+    check_webhook_secret,
+    derived_webhook_path,
+    new_webhook_secret,
+    public_webhook_url,
+    redact,
+    redact_logs,
+)
 from bot.settings import BotSettings
 from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog, format_report, group_queries
-from resolver.errors import NoziriError
-from search_platform.settings import MeiliSettings
+from resolver.errors import NoziriError, SetupError
+from search_platform.files import secure_data_dir
+from search_platform.settings import MeiliSettings, read_settings
+
+logger = logging.getLogger("bot")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,20 +82,40 @@ def compose_services(
     )
 
 
-def webhook_options(settings: BotSettings) -> dict[str, Any]:
-    """Translate the TELEGRAM_WEBHOOK_* settings into python-telegram-bot's webhook arguments."""
-    secret = settings.telegram_webhook_secret
-    return {
-        "listen": settings.telegram_webhook_listen,
-        "port": settings.telegram_webhook_port,
-        "url_path": settings.telegram_webhook_path,
-        "webhook_url": settings.telegram_webhook_url,
-        "secret_token": secret.get_secret_value() if secret else None,
-    }
+def webhook_plan(settings: BotSettings, token: str) -> WebhookPlan:
+    """Turn the TELEGRAM_WEBHOOK_* settings into a plan that never runs without a secret."""
+    if settings.telegram_webhook_url is None:
+        raise SetupError("webhook mode needs TELEGRAM_WEBHOOK_URL: set it, or unset the others.")
+    configured = settings.telegram_webhook_secret
+    secret = check_webhook_secret(configured.get_secret_value()) if configured else None
+    path = (settings.telegram_webhook_path or derived_webhook_path(token)).strip("/")
+    return WebhookPlan(
+        listen=settings.telegram_webhook_listen,
+        port=settings.telegram_webhook_port,
+        path=path,
+        url=public_webhook_url(settings.telegram_webhook_url, path),
+        secret=secret or new_webhook_secret(),
+        secret_generated=secret is None,
+    )
 
 
-def run_telegram(services: BotServices, settings: BotSettings, token: str) -> None:
+def check_telegram_settings(settings: BotSettings, token: str) -> WebhookPlan | None:
+    """Check the API root and the webhook settings before anything starts."""
+    if settings.telegram_api_base_url is not None:
+        check_api_root(settings.telegram_api_base_url)
+    return None if settings.telegram_webhook_url is None else webhook_plan(settings, token)
+
+
+def run_telegram(
+    services: BotServices,
+    settings: BotSettings,
+    token: str,
+    *,
+    webhook: WebhookPlan | None = None,
+) -> None:
     """Serve Telegram by long polling, or by webhook when ``TELEGRAM_WEBHOOK_URL`` is set."""
+    secrets = (token, webhook.secret if webhook else None)
+    redact_logs(*secrets)  # before the Bot exists: it logs its URL, token included, at DEBUG
     application = build_application(
         services,
         token=token,
@@ -88,10 +123,37 @@ def run_telegram(services: BotServices, settings: BotSettings, token: str) -> No
         max_sends_per_second=settings.bot_max_sends_per_second,
         concurrent_updates=settings.bot_concurrent_updates,
     )
-    if settings.telegram_webhook_url is None:
-        application.run_polling()
-    else:
-        application.run_webhook(**webhook_options(settings))
+    with secrets_kept(*secrets):
+        if webhook is None:
+            application.run_polling()
+        else:
+            logger.info("%s", webhook.describe())
+            application.run_webhook(**webhook.options())
+
+
+@contextlib.contextmanager
+def secrets_kept(*values: str | None) -> Iterator[None]:
+    """Turn failures into messages without the token: a refused token, an unreachable server.
+
+    The original exceptions are dropped (``from None``): their text or their causes' may quote
+    the request URL, which holds the token.
+    """
+    try:
+        yield
+    except InvalidToken:
+        raise SetupError(
+            "the Bot API server refused TELEGRAM_BOT_TOKEN: check the token (@BotFather gives "
+            "it) and, if set, that TELEGRAM_API_BASE_URL is the server the bot is registered on."
+        ) from None
+    except TelegramError as exc:
+        raise SetupError(
+            f"the Bot API could not be used ({type(exc).__name__}: "
+            f"{redact(exc.message, *values)}): check TELEGRAM_API_BASE_URL and the network, "
+            "then retry."
+        ) from None
+    except Exception as exc:
+        logger.critical("the bot stopped on an unexpected error", exc_info=exc)
+        raise SystemExit(1) from None
 
 
 def run_bot(args: argparse.Namespace, settings: BotSettings, meili: MeiliSettings) -> int:
@@ -102,6 +164,8 @@ def run_bot(args: argparse.Namespace, settings: BotSettings, meili: MeiliSetting
         level=logging.WARNING if offline else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    webhook = None if offline else check_telegram_settings(settings, token)
+    secure_data_dir(settings.noziri_data_dir)  # 0700 at every start, as the server makes it
     # Imported here so that report-unresolved works without the search stack.
     from resolver.bootstrap import open_awaiting_resolver  # noqa: PLC0415
     from search_platform.server import exit_cleanly_on_sigterm  # noqa: PLC0415
@@ -113,6 +177,7 @@ def run_bot(args: argparse.Namespace, settings: BotSettings, meili: MeiliSetting
         services = compose_services(
             settings, MeiliPlaceResolver(resolver), sectors, data_date=sectors.data_date
         )
+        services.unresolved.make_private()
         if offline:
             # The offline chat and its fake Bot API load only when the chat runs.
             from bot.offline.chat import run_offline_chat  # noqa: PLC0415
@@ -121,7 +186,7 @@ def run_bot(args: argparse.Namespace, settings: BotSettings, meili: MeiliSetting
             user = FakeUser(id=1, first_name="You", language_code=args.lang)
             asyncio.run(run_offline_chat(services, user=user))
         else:
-            run_telegram(services, settings, token)
+            run_telegram(services, settings, token, webhook=webhook)
     return 0
 
 
@@ -133,13 +198,13 @@ def report_unresolved(args: argparse.Namespace, settings: BotSettings, _: MeiliS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one sub-command with the settings built here; a setup problem exits with status 2."""
+    """Run one sub-command with the settings built here; a setup problem exits with status 1."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args, BotSettings(), MeiliSettings()))
+        return int(args.run(args, read_settings(BotSettings), read_settings(MeiliSettings)))
     except NoziriError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -17,6 +17,7 @@ from telegram.ext import (
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -35,6 +36,11 @@ COMMANDS: Final = ("start", "help", "lang", "about")
 # Connections beyond the updates in flight: a button press answers and edits, and the command
 # menu is published at start-up.
 SPARE_CONNECTIONS: Final = 8
+# The per-user send limit runs in a group before the handlers (python-telegram-bot runs groups in
+# order and ApplicationHandlerStop ends an update's processing).
+GATE_GROUP: Final = -1
+# An inline query that is only spaces gets no answer, so it is not taken by a handler at all.
+NON_BLANK: Final = r"(?s).*\S"
 
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -86,7 +92,8 @@ def build_application(
 
 
 def add_handlers(application: BotApplication) -> None:
-    """Route commands, text, locations, button presses and inline queries."""
+    """Route commands, text, locations, button presses and inline queries, behind the gate."""
+    application.add_handler(TypeHandler(Update, handlers.gate), group=GATE_GROUP)
     application.add_handler(CommandHandler("start", handlers.on_start))
     application.add_handler(CommandHandler("help", handlers.on_help))
     application.add_handler(CommandHandler("lang", handlers.on_lang))
@@ -98,7 +105,7 @@ def add_handlers(application: BotApplication) -> None:
     text = fresh_private & filters.TEXT & ~filters.COMMAND
     application.add_handler(MessageHandler(text, handlers.on_text))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
-    application.add_handler(InlineQueryHandler(handlers.on_inline_query))
+    application.add_handler(InlineQueryHandler(handlers.on_inline_query, pattern=NON_BLANK))
     application.add_error_handler(handlers.on_error)
 
 

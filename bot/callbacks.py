@@ -46,12 +46,26 @@ class CallbackSigner:
 
     def sign(self, *fields: str) -> str:
         """Return a short URL-safe signature over ``fields``."""
-        digest = hmac.new(self.secret, "\x1f".join(fields).encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode()[:SIGNATURE_CHARS]
+        return self.digest(*fields).decode("ascii")
+
+    def digest(self, *fields: str) -> bytes:
+        """Return the signature over ``fields`` as ASCII bytes."""
+        message = as_bytes("\x1f".join(fields))
+        mac = hmac.new(self.secret, message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac)[:SIGNATURE_CHARS]
 
     def verify(self, signature: str, *fields: str) -> bool:
-        """Tell whether ``signature`` was made by :meth:`sign` over ``fields``."""
-        return hmac.compare_digest(signature, self.sign(*fields))
+        """Tell whether ``signature`` was made by :meth:`sign` over ``fields``.
+
+        Compared as bytes: ``hmac.compare_digest`` raises ``TypeError`` on a ``str`` with
+        non-ASCII characters, and a forged payload may hold anything.
+        """
+        return hmac.compare_digest(as_bytes(signature), self.digest(*fields))
+
+
+def as_bytes(text: str) -> bytes:
+    """Encode any ``str`` as UTF-8, lone surrogates included (JSON can carry them)."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 @dataclass(frozen=True)

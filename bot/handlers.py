@@ -1,7 +1,11 @@
 """Telegram handlers: read the update, call the service, render, reply. Nothing else.
 
+Every update a handler would answer first passes :func:`gate`, the per-user send limit (see
+:mod:`bot.throttle`): past it the user gets one notice per window and then silence.
+
 Privacy: handlers never log a message's text together with the user's id. Logs carry statuses and
-counts; unresolved texts go to :class:`bot.unresolved.UnresolvedLog` without any identity.
+counts; unresolved texts go to :class:`bot.unresolved.UnresolvedLog` without any identity (and
+never the prefixes of inline queries).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import render
 from bot.callbacks import (
@@ -27,12 +31,13 @@ from bot.callbacks import (
     SendContact,
     decode_press,
 )
+from bot.conversation import PendingStreets, is_greeting, read_bare_house
 from bot.i18n import LANGUAGES, Catalogue, pick_language
 from bot.ports import PlaceResolver, SectorLocator, ServiceUnavailableError
 from bot.recent import RecentlyShown
-from bot.throttle import QueryLimiter
+from bot.throttle import NoticeWindow, QueryLimiter, Verdict, judge
 from bot.unresolved import UnresolvedLog
-from resolver.models import Candidate, Resolution, Status
+from resolver.models import Candidate, HouseNumber, Resolution, Status
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +58,10 @@ class BotServices:
     inline_limiter: QueryLimiter = field(
         default_factory=lambda: QueryLimiter(per_minute=60, burst=30)
     )
+    notices: NoticeWindow = field(default_factory=NoticeWindow)
     signer: CallbackSigner = field(default_factory=CallbackSigner.random)
     recent: RecentlyShown = field(default_factory=RecentlyShown)
+    pending: PendingStreets = field(default_factory=PendingStreets)
     reply_deadline_s: float = 2.5
     # When the published data being served was built (None: unknown, e.g. a test fake).
     data_date: Callable[[], datetime | None] = lambda: None
@@ -107,11 +114,27 @@ async def within_deadline(services: BotServices, call: Awaitable[Resolution]) ->
         raise ServiceUnavailableError(f"no answer within {services.reply_deadline_s} s") from exc
 
 
-def is_allowed(services: BotServices, update: Update, *, inline: bool = False) -> bool:
-    """Apply the per-user query limit (inline queries have their own)."""
-    user = update.effective_user
-    limiter = services.inline_limiter if inline else services.limiter
-    return user is None or limiter.allow(user.id)
+async def resolve_in_chat(services: BotServices, chat_id: int, text: str, lang: str) -> Resolution:
+    """Read a bare house number as the house on the street just asked about; else search."""
+    street = services.pending.street_for(chat_id)
+    house = read_bare_house(text) if street else None
+    if street and house:
+        answer = await choose_house(services, street, house, lang)
+        resolution = answer.model_copy(update={"query": text})  # logs and prompts quote the text
+    else:
+        resolution = await resolve_text(services, text)
+    if render.is_one_street(resolution):
+        services.pending.ask(chat_id, resolution.candidates[0].place_id)
+    else:
+        services.pending.forget(chat_id)
+    return resolution
+
+
+async def choose_house(
+    services: BotServices, street: str, house: HouseNumber, lang: str
+) -> Resolution:
+    """Resolve house ``house`` on the split street ``street``."""
+    return await within_deadline(services, services.resolver.choose(street, house=house, lang=lang))
 
 
 async def record_unresolved(services: BotServices, resolution: Resolution) -> None:
@@ -120,6 +143,47 @@ async def record_unresolved(services: BotServices, resolution: Resolution) -> No
         await asyncio.to_thread(
             services.unresolved.append, resolution.query, resolution.status.value
         )
+
+
+# --- the per-user send limit ------------------------------------------------------------
+
+
+async def gate(update: object, context: Context) -> None:
+    """Let an update through within its sender's limit; past it, one notice, then silence.
+
+    Runs before every other handler (group -1). Only updates some handler would answer count,
+    so a live location's edits or a chosen inline result cost nothing.
+    """
+    if not isinstance(update, Update) or update.effective_user is None:
+        return
+    if not is_answered(context, update):
+        return
+    services = services_of(context)
+    limiter = services.inline_limiter if update.inline_query else services.limiter
+    verdict = judge(limiter, services.notices, update.effective_user.id)
+    if verdict is Verdict.ANSWER:
+        return
+    if verdict is Verdict.NOTICE:
+        logger.info("a user went over the send limit; told them once for this window")
+        await tell_to_slow_down(update, services, language_of(update, context))
+    raise ApplicationHandlerStop
+
+
+def is_answered(context: Context, update: Update) -> bool:
+    """Tell whether a handler of the default group would take ``update``."""
+    handlers = context.application.handlers.get(0, [])
+    return any(handler.check_update(update) not in (None, False) for handler in handlers)
+
+
+async def tell_to_slow_down(update: Update, services: BotServices, lang: str) -> None:
+    """Send the one "slow down" notice of a window, in the form the update allows."""
+    text = services.catalogue.text(lang, "slow_down")
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.inline_query is not None:
+        await update.inline_query.answer([], cache_time=0, is_personal=True)
+    else:
+        await send(update, render.render_notice(services.catalogue, lang, "slow_down"))
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -163,11 +227,12 @@ async def on_text(update: Update, context: Context) -> None:
     text = update.effective_message.text if update.effective_message else None
     if not text:
         return
-    if not is_allowed(services, update):
-        await send(update, render.render_notice(services.catalogue, lang, "slow_down"))
+    if is_greeting(text):
+        await send(update, render.render_greeting(services.catalogue, lang))
         return
+    chat_id = update.effective_chat.id if update.effective_chat else 0
     try:
-        resolution = await resolve_text(services, text)
+        resolution = await resolve_in_chat(services, chat_id, text, lang)
     except ServiceUnavailableError:
         logger.warning("resolver unavailable; told the user to retry")
         await send(update, render.render_notice(services.catalogue, lang, "unavailable"))
@@ -189,9 +254,6 @@ async def on_location(update: Update, context: Context) -> None:
     services, lang = services_of(context), language_of(update, context)
     location = update.effective_message.location if update.effective_message else None
     if location is None:
-        return
-    if not is_allowed(services, update):
-        await send(update, render.render_notice(services.catalogue, lang, "slow_down"))
         return
     await send(update, locate(services, lang, location.latitude, location.longitude))
 
@@ -255,9 +317,12 @@ async def on_pick(update: Update, services: BotServices, lang: str, press: PickP
         )
         return
     await update.callback_query.answer()
+    chat_id = update.effective_chat.id if update.effective_chat else 0
     if candidate.sector is None:
+        services.pending.ask(chat_id, candidate.place_id)
         await edit(update, await street_segments(services, lang, candidate))
         return
+    services.pending.forget(chat_id)  # a card answers the "which house?" question
     card = render.render_card(
         services.catalogue, lang, candidate, house=press.house, signer=services.signer
     )
@@ -291,7 +356,7 @@ async def on_contact(update: Update, services: BotServices, lang: str, press: Se
     await query.answer(services.catalogue.text(lang, "contact_sent"))
     officer = sector.officer
     await chat.send_contact(
-        phone_number=render.dialable_phone(officer.phone),
+        phone_number=render.readable_phone(officer.phone),
         first_name=render.officer_name(sector, lang),
     )
 
@@ -317,9 +382,6 @@ async def on_inline_query(update: Update, context: Context) -> None:
     if inline is None or not inline.query.strip():
         return
     services, lang = services_of(context), language_of(update, context)
-    if not is_allowed(services, update, inline=True):
-        await inline.answer([], cache_time=0, is_personal=True)
-        return
     try:
         resolution = await resolve_text(services, inline.query)
     except ServiceUnavailableError:
@@ -327,7 +389,7 @@ async def on_inline_query(update: Update, context: Context) -> None:
             render.render_inline_unavailable(services.catalogue, lang), cache_time=0
         )
         return
-    await record_unresolved(services, resolution)
+    # Not recorded as unresolved: inline queries arrive as the user types, one per prefix.
     results = render.render_inline_results(services.catalogue, lang, resolution)
     await inline.answer(results, cache_time=60, is_personal=True)
 

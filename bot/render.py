@@ -35,10 +35,17 @@ from resolver.gazetteer import DISTRICT_NAMES, District, Sector
 from resolver.models import Candidate, Resolution, Status
 
 MAX_CHOICES: Final = 5  # different places offered at once
-MAX_SEGMENTS: Final = 10  # house ranges of one split street: show them all
+SEGMENTS_PER_ROW: Final = 2  # house ranges of one split street: all of them, two to a row
 MAX_QUOTED_CHARS: Final = 80
 _WEEKDAYS: Final = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b")
 _NAME_ORDER: Final = {"tg": ("tg", "ru", "en"), "ru": ("ru", "tg", "en"), "en": ("en", "ru", "tg")}
+
+# Type words that open or close a street or area name in the seed, in any of the three languages.
+TYPE_WORDS: Final = frozenset(
+    {"улица", "ул.", "кӯчаи", "кӯча", "street", "проспект", "хиёбони", "avenue", "площадь"}
+    | {"майдони", "square", "махалля", "маҳаллаи", "mahalla", "микрорайон", "шаҳраки"}
+    | {"microdistrict", "переулок", "проезд", "гузаргоҳи"}
+)
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 
@@ -61,13 +68,34 @@ def quote_query(text: str) -> str:
     return escape(short)
 
 
-def place_name(candidate: Candidate, lang: str) -> str:
-    """Return the candidate's name for a reader of ``lang``, falling back to any name."""
+def place_name(catalogue: Catalogue, lang: str, candidate: Candidate) -> str:
+    """Return the candidate's name for a reader of ``lang``.
+
+    A place with no name in ``lang`` is named in another language, its type word ("улица",
+    "кӯчаи") swapped for the reader's: ``улица Абая`` is ``кӯчаи Абая`` to a Tajik reader and
+    ``Абая Street`` to an English one (the proper name stays in its own script).
+    """
+    own = getattr(candidate, f"name_{lang}", None)
+    if own:
+        return str(own)
     for code in _NAME_ORDER.get(lang, _NAME_ORDER["en"]):
         name = getattr(candidate, f"name_{code}")
         if name:
-            return str(name)
+            return with_readers_type_word(catalogue, lang, str(name), candidate.kind)
     return candidate.name
+
+
+def with_readers_type_word(catalogue: Catalogue, lang: str, name: str, kind: str) -> str:
+    """Swap a leading or trailing type word of ``name`` for ``lang``'s (``place_<kind>``)."""
+    key = f"place_{kind}"
+    words = name.split()
+    if not catalogue.has(key) or len(words) < 2:
+        return name
+    if words[0].lower() in TYPE_WORDS:
+        return catalogue.text(lang, key, name=" ".join(words[1:]))
+    if words[-1].lower() in TYPE_WORDS:
+        return catalogue.text(lang, key, name=" ".join(words[:-1]))
+    return name
 
 
 def kind_label(catalogue: Catalogue, lang: str, kind: str) -> str:
@@ -110,14 +138,34 @@ def officer_name(sector: Sector, lang: str) -> str:
     return {"tg": officer.name_tg, "ru": officer.name_ru}.get(lang, officer.name_en)
 
 
-def dialable_phone(phone: str) -> str:
-    """Write ``+992 00 123 45 67`` without spaces, which Telegram makes tappable."""
-    return phone.replace(" ", "")
+def capitalise(text: str) -> str:
+    """Start a sentence with a capital letter, leaving the rest as it is (``проспект`` ...)."""
+    return text[:1].upper() + text[1:]
 
 
-def office_address(sector: Sector, lang: str) -> str:
-    """Return the precinct office address, in Tajik for Tajik readers, else in Russian."""
-    return sector.office_address_tg if lang == "tg" else sector.office_address_ru
+def readable_phone(phone: str) -> str:
+    """The one written form of a phone, as the seed keeps it: ``+992 00 123 45 67``."""
+    return " ".join(phone.split())
+
+
+def phone_link(phone: str) -> str:
+    """The readable phone, as plain text: Telegram clients make a phone number tappable.
+
+    Not an ``<a href="tel:...">``: the Bot API accepts only http(s) and tg:// links in HTML,
+    and one refused link would make every card fail. The card's contact button dials it too.
+    """
+    return escape(readable_phone(phone))
+
+
+def sector_line(catalogue: Catalogue, lang: str, sector: Sector) -> str:
+    """Name the sector once: its id, its area if it has one, its district."""
+    district = escape(district_label(sector.district, lang))
+    area = sector.area_name(lang)
+    if area is None:
+        return catalogue.text(lang, "card_sector", sector_id=escape(sector.id), district=district)
+    return catalogue.text(
+        lang, "card_sector_area", sector_id=escape(sector.id), area=escape(area), district=district
+    )
 
 
 def location_keyboard(catalogue: Catalogue, lang: str) -> ReplyKeyboardMarkup:
@@ -142,15 +190,9 @@ def card_text(catalogue: Catalogue, lang: str, sector: Sector, place_line: str) 
             rank=escape(t(lang, f"rank_{officer.rank}")),
             name=escape(officer_name(sector, lang)),
         ),
-        t(lang, "card_phone", phone=escape(dialable_phone(officer.phone))),
-        t(
-            lang,
-            "card_sector",
-            sector_id=escape(sector.id),
-            sector_name=escape(sector.name),
-            district=escape(district_label(sector.district, lang)),
-        ),
-        t(lang, "card_office", office=escape(office_address(sector, lang))),
+        t(lang, "card_phone", phone=phone_link(officer.phone)),
+        sector_line(catalogue, lang, sector),
+        t(lang, "card_office", office=escape(sector.office_address(lang))),
         t(
             lang,
             "card_hours",
@@ -163,12 +205,14 @@ def card_text(catalogue: Catalogue, lang: str, sector: Sector, place_line: str) 
 
 
 def place_line(catalogue: Catalogue, lang: str, candidate: Candidate, house: str | None) -> str:
-    """Write the "place understood" line, with the house number when there is one."""
-    name = escape(place_name(candidate, lang))
+    """Write the "place understood" line (with the house, or the old name the resident used)."""
+    name = escape(place_name(catalogue, lang, candidate))
     if house:
-        return catalogue.text(lang, "card_place_house", place=name, house=escape(house))
-    span = house_span(catalogue, lang, candidate)
-    return catalogue.text(lang, "card_place", place=f"{name}, {escape(span)}" if span else name)
+        line = catalogue.text(lang, "card_place_house", place=name, house=escape(house))
+    else:
+        span = house_span(catalogue, lang, candidate)
+        line = catalogue.text(lang, "card_place", place=f"{name}, {escape(span)}" if span else name)
+    return "\n".join([line, *old_name_lines(catalogue, lang, candidate)])
 
 
 def contact_keyboard(
@@ -209,9 +253,8 @@ def render_location_card(
 def render_need_house(catalogue: Catalogue, lang: str, candidate: Candidate) -> Reply:
     """Ask for the house number of a street served by several inspectors."""
     example = escape(catalogue.text(lang, "example"))
-    text = catalogue.text(
-        lang, "need_house", place=escape(place_name(candidate, lang)), example=example
-    )
+    place = escape(capitalise(place_name(catalogue, lang, candidate)))
+    text = catalogue.text(lang, "need_house", place=place, example=example)
     return Reply(text, location_keyboard(catalogue, lang))
 
 
@@ -221,31 +264,103 @@ def render_need_house(catalogue: Catalogue, lang: str, candidate: Candidate) -> 
 def choice_label(catalogue: Catalogue, lang: str, candidate: Candidate) -> str:
     """Label a candidate button: name · kind, district (· house range of a street segment)."""
     districts = ", ".join(district_label(code, lang) for code in candidate.district)
-    parts = [place_name(candidate, lang), " · ", kind_label(catalogue, lang, candidate.kind)]
+    parts = [
+        place_name(catalogue, lang, candidate),
+        " · ",
+        kind_label(catalogue, lang, candidate.kind),
+    ]
     if districts:
         parts.append(f", {districts}")
     span = house_span(catalogue, lang, candidate)
     return "".join(parts) + (f" · {span}" if span else "")
 
 
+def none_button(catalogue: Catalogue, lang: str) -> list[InlineKeyboardButton]:
+    """The "none of these" row."""
+    return [InlineKeyboardButton(catalogue.text(lang, "choices_none"), callback_data=encode_none())]
+
+
+def pick_button(
+    label: str, candidate: Candidate, house: str | None, signer: CallbackSigner
+) -> InlineKeyboardButton:
+    """A button that picks ``candidate`` (with the house typed, if any)."""
+    return InlineKeyboardButton(
+        label, callback_data=encode_pick(candidate.document_id, house, signer)
+    )
+
+
 def render_choices(
     catalogue: Catalogue, lang: str, resolution: Resolution, *, signer: CallbackSigner
 ) -> Reply:
-    """Ask which of up to five candidates was meant, with a "none of these" button."""
+    """Ask which of up to five places was meant, with a "none of these" button."""
+    if is_one_street(resolution):
+        return render_segments(catalogue, lang, resolution, signer=signer)
     house = resolution.house.label() if resolution.house else None
     rows = [
-        [
-            InlineKeyboardButton(
-                choice_label(catalogue, lang, c),
-                callback_data=encode_pick(c.document_id, house, signer),
-            )
-        ]
-        for c in resolution.candidates[: choice_limit(resolution)]
+        [pick_button(choice_label(catalogue, lang, c), c, house, signer)]
+        for c in resolution.candidates[:MAX_CHOICES]
     ]
-    rows.append(
-        [InlineKeyboardButton(catalogue.text(lang, "choices_none"), callback_data=encode_none())]
+    rows.append(none_button(catalogue, lang))
+    prompt = catalogue.text(lang, "choices_prompt", query=quote_query(resolution.query))
+    return Reply(prompt, InlineKeyboardMarkup(rows))
+
+
+def segment_label(catalogue: Catalogue, lang: str, segment: Candidate) -> str:
+    """Label a house-range button: the range (the street is named in the question)."""
+    return house_span(catalogue, lang, segment) or place_name(catalogue, lang, segment)
+
+
+def render_segments(
+    catalogue: Catalogue, lang: str, resolution: Resolution, *, signer: CallbackSigner
+) -> Reply:
+    """Ask for the house on a split street, with every house range as a button, two a row."""
+    buttons = [
+        pick_button(capitalise(segment_label(catalogue, lang, c)), c, None, signer)
+        for c in resolution.candidates
+    ]
+    rows = [buttons[i : i + SEGMENTS_PER_ROW] for i in range(0, len(buttons), SEGMENTS_PER_ROW)]
+    street = resolution.candidates[0]
+    place = escape(capitalise(place_name(catalogue, lang, street)))
+    lines = [*old_name_lines(catalogue, lang, street)]
+    lines.append(catalogue.text(lang, "segments_prompt", place=place))
+    return Reply("\n".join(lines), InlineKeyboardMarkup([*rows, none_button(catalogue, lang)]))
+
+
+def old_name_lines(catalogue: Catalogue, lang: str, candidate: Candidate) -> list[str]:
+    """Say the old name the resident typed and the name the place has now (none if not old)."""
+    if not candidate.matched_old_name:
+        return []
+    old = escape(candidate.matched_old_name)
+    name = escape(place_name(catalogue, lang, candidate))
+    return [catalogue.text(lang, "card_old_name", old=old, place=name)]
+
+
+def render_confirm(
+    catalogue: Catalogue, lang: str, resolution: Resolution, *, signer: CallbackSigner
+) -> Reply:
+    """Ask about a single unsure candidate, saying why the bot asks instead of answering."""
+    candidate = resolution.candidates[0]
+    house = resolution.house.label() if resolution.house else None
+    text = catalogue.text(
+        lang,
+        "confirm_prompt",
+        query=quote_query(resolution.query),
+        why=catalogue.text(lang, f"confirm_why_{unsure_because(candidate)}"),
     )
-    return Reply(choices_prompt(catalogue, lang, resolution), InlineKeyboardMarkup(rows))
+    rows = [
+        [pick_button(choice_label(catalogue, lang, candidate), candidate, house, signer)],
+        none_button(catalogue, lang),
+    ]
+    return Reply(text, InlineKeyboardMarkup(rows))
+
+
+def unsure_because(candidate: Candidate) -> str:
+    """Why one candidate is asked about: ``typos``, ``words`` (not all matched) or ``reading``."""
+    if any(reason.endswith("typo(s)") for reason in candidate.reasons):
+        return "typos"
+    if any(reason.startswith("words ") and reason != "words 100%" for reason in candidate.reasons):
+        return "words"
+    return "reading"
 
 
 def is_one_street(resolution: Resolution) -> bool:
@@ -255,15 +370,7 @@ def is_one_street(resolution: Resolution) -> bool:
 
 def choice_limit(resolution: Resolution) -> int:
     """Offer up to five places, or every house range of one street."""
-    return MAX_SEGMENTS if is_one_street(resolution) else MAX_CHOICES
-
-
-def choices_prompt(catalogue: Catalogue, lang: str, resolution: Resolution) -> str:
-    """Ask "which place?", or "which houses?" when every choice is a segment of one street."""
-    if is_one_street(resolution):
-        name = escape(place_name(resolution.candidates[0], lang))
-        return catalogue.text(lang, "segments_prompt", place=name)
-    return catalogue.text(lang, "choices_prompt", query=quote_query(resolution.query))
+    return len(resolution.candidates) if is_one_street(resolution) else MAX_CHOICES
 
 
 def render_not_found(catalogue: Catalogue, lang: str, query: str) -> Reply:
@@ -280,6 +387,8 @@ def render_resolution(
     house = resolution.house.label() if resolution.house else None
     if resolution.status is Status.RESOLVED and resolution.best is not None:
         return render_card(catalogue, lang, resolution.best, house=house, signer=signer)
+    if resolution.status is Status.AMBIGUOUS and len(resolution.candidates) == 1:
+        return render_confirm(catalogue, lang, resolution, signer=signer)
     if resolution.status is Status.AMBIGUOUS and resolution.candidates:
         return render_choices(catalogue, lang, resolution, signer=signer)
     return render_not_found(catalogue, lang, resolution.query)
@@ -293,6 +402,14 @@ def render_welcome(catalogue: Catalogue, lang: str) -> Reply:
     example = escape(catalogue.text(lang, "example"))
     return Reply(
         catalogue.text(lang, "welcome", example=example), location_keyboard(catalogue, lang)
+    )
+
+
+def render_greeting(catalogue: Catalogue, lang: str) -> Reply:
+    """Greet back and say in one line how to ask, with the location button."""
+    example = escape(catalogue.text(lang, "example"))
+    return Reply(
+        catalogue.text(lang, "greeting", example=example), location_keyboard(catalogue, lang)
     )
 
 
@@ -355,7 +472,7 @@ def inline_article(
     return InlineQueryResultArticle(
         id=candidate.document_id[:64],
         title=choice_label(catalogue, lang, candidate),
-        description=f"{rank} {officer_name(sector, lang)} · {dialable_phone(sector.officer.phone)}",
+        description=f"{rank} {officer_name(sector, lang)} · {readable_phone(sector.officer.phone)}",
         input_message_content=InputTextMessageContent(text, parse_mode="HTML"),
     )
 

@@ -7,6 +7,10 @@ update costs at least one request, so at 100 updates a second that difference is
 core. :class:`AiohttpRequest` is a drop-in ``BaseRequest``: same parameters on the wire (a form
 body, multipart when a file is uploaded), same timeouts, and the same ``TimedOut`` /
 ``NetworkError`` for python-telegram-bot to handle.
+
+The request URL holds the bot token (``/bot<token>/<method>``), and aiohttp quotes it in some of
+its errors (an invalid URL, a connection timeout, a response error). Errors are re-raised with the
+token redacted and without their cause (``from None``), so no traceback can carry it either.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.security import redact, token_of_url
 
 DEFAULT_TIMEOUT_S: Final = 5.0
 DEFAULT_POOL_TIMEOUT_S: Final = 1.0
@@ -98,10 +104,11 @@ class AiohttpRequest(BaseRequest):
                 proxy=env_proxy(url),
             ) as response:
                 return response.status, await response.read()
-        except TimeoutError as err:  # asyncio's and aiohttp's ServerTimeoutError alike
-            raise TimedOut from err
-        except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+        except TimeoutError:  # asyncio's and aiohttp's ServerTimeoutError alike
+            raise TimedOut from None
+        except (aiohttp.ClientError, ValueError) as err:  # yarl raises ValueError on bad URLs
+            text = redact(str(err), token_of_url(url))
+            raise NetworkError(f"aiohttp.{type(err).__name__}: {text}") from None
 
     def _timeout(
         self,

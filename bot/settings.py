@@ -4,16 +4,23 @@ Telegram:
     TELEGRAM_BOT_TOKEN: the bot's token; without it ``python -m bot`` runs the offline chat.
     TELEGRAM_API_BASE_URL: the Bot API server root (a self-hosted or test server); unset means
         python-telegram-bot's default, Telegram's own server.
-    TELEGRAM_WEBHOOK_URL: the public HTTPS URL Telegram posts updates to; unset means long polling.
-    TELEGRAM_WEBHOOK_LISTEN / TELEGRAM_WEBHOOK_PORT / TELEGRAM_WEBHOOK_PATH: where the webhook
-        server listens (put a TLS-terminating proxy in front of it).
-    TELEGRAM_WEBHOOK_SECRET: checked against Telegram's ``X-Telegram-Bot-Api-Secret-Token`` header.
+    TELEGRAM_WEBHOOK_URL: the public HTTPS URL Telegram posts updates to (the webhook path is
+        appended unless the URL already ends with it); unset means long polling.
+    TELEGRAM_WEBHOOK_LISTEN / TELEGRAM_WEBHOOK_PORT: where the webhook server listens (put a
+        TLS-terminating proxy in front of it).
+    TELEGRAM_WEBHOOK_PATH: the webhook's path; unset means one derived from the token by HMAC
+        (see :mod:`bot.security`), logged once at start.
+    TELEGRAM_WEBHOOK_SECRET: registered with ``setWebhook`` and required in Telegram's
+        ``X-Telegram-Bot-Api-Secret-Token`` header; unset means a fresh one at every start.
 Limits and paths:
-    BOT_QUERIES_PER_MINUTE: per-user queries a minute before the bot asks to slow down.
+    BOT_QUERIES_PER_MINUTE: per-user updates a minute the bot answers (messages, commands,
+        locations, button presses; inline queries get three times as many); past it, one
+        "slow down" notice a minute and otherwise silence.
     BOT_MAX_SENDS_PER_SECOND: overall send rate of PTB's AIORateLimiter (Telegram allows ~30).
     BOT_CONCURRENT_UPDATES: how many updates are handled at once.
     BOT_REPLY_DEADLINE_S: how long a query may wait for the resolver before "briefly unavailable".
-    NOZIRI_DATA_DIR: where ``unresolved.jsonl`` is kept (shared with the resolver's settings).
+    NOZIRI_DATA_DIR: where ``unresolved.jsonl`` is kept (shared with the resolver's settings);
+        made 0700 at every start.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ class BotSettings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
-    telegram_webhook_path: str = "telegram"
+    telegram_webhook_path: str | None = None
     telegram_webhook_secret: SecretStr | None = None
     bot_queries_per_minute: int = Field(default=20, ge=1)
     bot_max_sends_per_second: float = Field(default=30, ge=0)

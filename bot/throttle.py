@@ -1,4 +1,9 @@
-"""A per-user limit on queries per minute: one token bucket per user id.
+"""Per-user limits on what one user can make the bot send: a token bucket per user id.
+
+Every update the bot would answer (a message, a command, a location, a button press, an inline
+query) takes a token from its sender's bucket. Past the limit the bot answers once with a notice
+and then stays silent until the notice window has passed (:class:`NoticeWindow`), so a flood costs
+the shared send budget the limit plus one message, not one message per update.
 
 Pure apart from the clock, which is injected, so tests can step time. The buckets of users who
 have been quiet long enough to be full again are dropped, so memory follows active users only.
@@ -9,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 
 @dataclass
@@ -54,3 +60,43 @@ class QueryLimiter:
         full = [uid for uid, b in self.buckets.items() if self.refill(b, now).tokens >= self.burst]
         for user_id in full:
             del self.buckets[user_id]
+
+
+class Verdict(StrEnum):
+    """What to do with one update from a user."""
+
+    ANSWER = "answer"  # within the limit
+    NOTICE = "notice"  # over the limit: tell the user once for this window
+    IGNORE = "ignore"  # over the limit and already told: send nothing
+
+
+@dataclass
+class NoticeWindow:
+    """When each user was last told to slow down: at most one notice per ``window_s``."""
+
+    window_s: float = 60.0
+    max_users: int = 10_000
+    last: dict[int, float] = field(default_factory=dict)
+
+    def claim(self, user_id: int, now: float) -> bool:
+        """Tell whether ``user_id`` may get a notice now, and if so record it."""
+        told = self.last.get(user_id)
+        if told is not None and now - told < self.window_s:
+            return False
+        self.last[user_id] = now
+        self.forget_old_notices(now)
+        return True
+
+    def forget_old_notices(self, now: float) -> None:
+        """Drop notices older than the window once there are too many."""
+        if len(self.last) <= self.max_users:
+            return
+        for user_id in [uid for uid, told in self.last.items() if now - told >= self.window_s]:
+            del self.last[user_id]
+
+
+def judge(limiter: QueryLimiter, notices: NoticeWindow, user_id: int) -> Verdict:
+    """Take a token for one update of ``user_id``; past the limit, one notice per window."""
+    if limiter.allow(user_id):
+        return Verdict.ANSWER
+    return Verdict.NOTICE if notices.claim(user_id, limiter.clock()) else Verdict.IGNORE

@@ -21,8 +21,10 @@ from typing import Any, NamedTuple
 from index_builder.seed.models import Gazetteer, Place, PlaceAlias
 from resolver.gazetteer import AddressTerm, HouseRange, Link, PlaceKind, TermClass
 from resolver.index_schema import GeoPoint, PlaceDocument, segment_id
+from resolver.readings import morphology_for
 from resolver.text.fold import fold as fold_text
 from resolver.text.latin import latin_key as latin_key_text
+from resolver.text.morphology import Morphology, lemmatize_text
 from resolver.text.vocabulary import MAX_PHRASE_WORDS, TermMatch, Vocabulary
 
 # Generic words that name the *type* of an address, not the place: stripping them from a name
@@ -130,19 +132,55 @@ def is_strippable(found: TermMatch, words: Sequence[str]) -> bool:
     return found.term_class in STRIPPABLE_TERM_CLASSES
 
 
-def build_documents(gazetteer: Gazetteer) -> list[PlaceDocument]:
+def build_documents(
+    gazetteer: Gazetteer, *, morphology: Morphology | None = None
+) -> list[PlaceDocument]:
     """Build every search document of the gazetteer, in place order."""
-    return list(iter_documents(gazetteer))
+    return list(iter_documents(gazetteer, morphology=morphology))
 
 
-def iter_documents(gazetteer: Gazetteer) -> Iterator[PlaceDocument]:
-    """Yield the search documents one place at a time (lets a build send while it folds)."""
+def iter_documents(
+    gazetteer: Gazetteer, *, morphology: Morphology | None = None
+) -> Iterator[PlaceDocument]:
+    """Yield the search documents one place at a time (lets a build send while it folds).
+
+    ``morphology`` is the resolver's (:func:`resolver.readings.morphology_for`, the default):
+    names are indexed in their dictionary form too, as queries are read.
+    """
     type_words = TypeWords.from_terms(gazetteer.aliases.terms)
+    forms = NameForms(morphology or morphology_for(gazetteer))
     aliases = aliases_by_place(gazetteer.aliases.places)
     links = links_by_place(gazetteer.links)
+    district_of = {sector.id: sector.district.value for sector in gazetteer.sectors}
     for place in gazetteer.places:
-        base = base_fields(place, aliases.get(place.id, ()), type_words=type_words)
-        yield from link_documents(base, links.get(place.id, ()))
+        place_links = links.get(place.id, ())
+        base = base_fields(place, aliases.get(place.id, ()), type_words=type_words, forms=forms)
+        base["district"] = districts_of(place, place_links, district_of)
+        yield from link_documents(base, place_links)
+
+
+def districts_of(place: Place, links: Sequence[Link], district_of: dict[str, str]) -> list[str]:
+    """The districts a place lies in: the seed's, and those of the sectors it links to.
+
+    A street the seed places in one district may have houses in a sector of the next one; a
+    district named beside it in a query is checked against both.
+    """
+    named = [district.value for district in place.districts]
+    linked = [district_of[link.sector_id] for link in links if link.sector_id in district_of]
+    return list(dict.fromkeys([*named, *linked]))
+
+
+@dataclass(frozen=True)
+class NameForms:
+    """Every name's dictionary form (the morphology step), memoised per name."""
+
+    morphology: Morphology
+
+    def lemmas(self, names: Iterable[str]) -> tuple[str, ...]:
+        """The names whose dictionary form differs from how they are written, in that form."""
+        return tuple(
+            lemma for name in names if (lemma := lemmatize_text(name, self.morphology)) != name
+        )
 
 
 def count_documents(gazetteer: Gazetteer) -> int:
@@ -180,10 +218,17 @@ class SearchFields(NamedTuple):
     aliases_latin: tuple[str, ...]
 
 
-def base_fields(place: Place, aliases: Sequence[str], *, type_words: TypeWords) -> dict[str, Any]:
+def base_fields(
+    place: Place,
+    aliases: Sequence[str],
+    *,
+    type_words: TypeWords,
+    forms: NameForms | None = None,
+) -> dict[str, Any]:
     """Return a place's document fields that do not depend on its sector link."""
     other_names = (*place.old_names, *place.alt_names, *place.derived_names, *aliases)
-    fields = search_fields(tuple(current_names(place)), other_names, type_words)
+    lemmas = forms.lemmas((*current_names(place), *other_names)) if forms else ()
+    fields = search_fields(tuple(current_names(place)), (*other_names, *lemmas), type_words)
     return {
         "id": place.id,
         "place_id": place.id,

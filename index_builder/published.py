@@ -36,7 +36,7 @@ def published_data(gazetteer: Gazetteer, *, seed_hash: str = "") -> PublishedDat
             schema_version=SCHEMA_VERSION,
         ),
         places=tuple(published_place(place) for place in gazetteer.places),
-        terms=gazetteer.aliases.terms,
+        aliases=gazetteer.aliases,
         sectors=gazetteer.sectors,
         links=gazetteer.links,
         boundaries=gazetteer.boundaries,

@@ -131,12 +131,14 @@ def make_sector(district: District, number: int, rng: random.Random) -> Sector:
         reception_hours="Tue, Thu 17:00-20:00; Sat 10:00-13:00",
     )
     street = f"{rng.choice(GIVEN_NAMES)} {rng.choice(SURNAMES)}"
+    house_tg, house_ru = rng.randint(1, 150), rng.randint(1, 150)
     return Sector(
         id=f"{SECTOR_PREFIX[district]}-{number:03d}",
         district=district,
         name=f"{SECTOR_PREFIX[district]} {number}",
-        office_address_tg=f"кӯчаи {street} {rng.randint(1, 150)}",
-        office_address_ru=f"ул. {fold(street).title()} {rng.randint(1, 150)}",
+        office_address_tg=f"кӯчаи {street} {house_tg}",
+        office_address_ru=f"ул. {fold(street).title()} {house_ru}",
+        office_address_en=f"{latin_key(street).title()} Street, {house_ru}",
         officer=officer,
     )
 

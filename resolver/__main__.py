@@ -15,7 +15,7 @@ from resolver.errors import NoziriError
 from resolver.models import Candidate, Resolution, Status
 from resolver.service import Resolver
 from search_platform.server import exit_cleanly_on_sigterm
-from search_platform.settings import MeiliSettings
+from search_platform.settings import MeiliSettings, read_settings
 
 
 def candidate_json(candidate: Candidate) -> dict[str, Any]:
@@ -49,17 +49,23 @@ def describe_candidate(candidate: Candidate) -> list[str]:
         parity = "" if candidate.house_parity in (None, "all") else f" {candidate.house_parity}"
         houses = f", houses {candidate.house_start}–{candidate.house_end or '…'}{parity}"
     where = ", ".join(candidate.district) or "district not given"
-    lines = [f"{candidate.name}{houses}  [{candidate.place_id}, {candidate.kind}, {where}]"]
+    old = f" (old name “{candidate.matched_old_name}”)" if candidate.matched_old_name else ""
+    lines = [f"{candidate.name}{houses}{old}  [{candidate.place_id}, {candidate.kind}, {where}]"]
     officer = candidate.officer
     if candidate.sector and officer:
         lines.append(
-            f"    sector {candidate.sector.id}: {officer.name_ru} / {officer.name_tg} "
+            f"    sector {candidate.sector.id}: {distinct_names(officer.name_ru, officer.name_tg)} "
             f"({officer.rank.replace('_', ' ')}, fictional), {officer.phone}, "
             f"office {candidate.sector.office_address_ru}, hours {officer.reception_hours}"
         )
     else:
         lines.append("    split between sectors: add the house number")
     return lines
+
+
+def distinct_names(*names: str) -> str:
+    """Join a person's spellings with " / ", each once ("Азамат Каримов", not twice)."""
+    return " / ".join(dict.fromkeys(names))
 
 
 def print_resolution(resolution: Resolution, console: Console) -> None:
@@ -97,13 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; exit 2 on setup problems with a message saying what to do."""
+    """Run the command line; exit 1 on a setup, seed or configuration problem, with its message."""
     args = build_parser().parse_args(argv)
     if not args.batch and not args.text:
         build_parser().error("give a text to resolve, or --batch")
     exit_cleanly_on_sigterm()
     try:
-        with open_resolver(MeiliSettings()) as resolver:
+        with open_resolver(read_settings(MeiliSettings)) as resolver:
             if args.batch:
                 return run_batch(resolver, sys.stdin, sys.stdout)
             resolution = resolver.resolve(" ".join(args.text))
@@ -113,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print_resolution(resolution, Console())
     except NoziriError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return 1
     return 0
 
 

@@ -36,7 +36,8 @@ def decide(places: Sequence[Scored]) -> Verdict:
     top = offered[0]
     runner_up = offered[1].score if len(offered) > 1 else 0.0
     if (
-        top.query_coverage == 1.0
+        top.settles
+        and top.query_coverage == 1.0
         and top.score >= RESOLVE_SCORE
         and top.score - runner_up >= RESOLVE_MARGIN
     ):
@@ -50,3 +51,9 @@ def settle(verdict: Verdict, candidates: Sequence[Candidate], *, fallback: bool)
     status = Status(verdict.status)
     unsettled = len(candidates) != 1 or candidates[0].sector is None or fallback
     return Status.AMBIGUOUS if status is Status.RESOLVED and unsettled else status
+
+
+def is_doubtful(verdict: Verdict) -> bool:
+    """A first-round winner whose kind differs from the type word ("кӯчаи Крупская 1" found a
+    microdistrict "Крупская-1"): the other readings are searched before answering."""
+    return verdict.status == "resolved" and "kind differs" in verdict.winners[0].reasons

@@ -4,8 +4,9 @@
 
     NoziriError                    base of everything the project raises on purpose
     ├── SetupError                 something is not installed or not configured yet
-    │   ├── ChecksumMismatch       a downloaded Meilisearch binary is not the pinned one
-    │   └── MissingSearchKey       no search key yet: the index has not been built
+    │   ├── ChecksumMismatch       a Meilisearch binary is not the pinned one (install, start)
+    │   ├── MissingSearchKey       no search key yet: the index has not been built
+    │   └── ConfigError            a setting (environment or .env) has a wrong value
     ├── MeiliUnavailable           Meilisearch does not answer (not started, crashed, timed
     │                              out, 5xx after the retries): resolver, server and builder
     ├── SeedLoadError              index_builder.seed.load: a seed file is missing or malformed
@@ -55,13 +56,22 @@ class ChecksumMismatch(SetupError):  # noqa: N818  (names read as the event, lik
         self.actual = actual
         super().__init__(
             f"checksum mismatch for {path}: expected sha256 {expected}, got {actual}. "
-            "The download is corrupt or not the pinned release: delete it and run "
-            "`python -m search_platform.install --force`, or set MEILI_BINARY to a trusted binary."
+            "It is corrupt, was changed since it was installed, or is not the pinned release, and "
+            "will not be run: reinstall it with `python -m search_platform.install --force`, or "
+            "set MEILI_BINARY to a binary you trust."
         )
 
 
 class MissingSearchKey(SetupError):  # noqa: N818
     """No search-only key exists yet for the search role."""
+
+
+class ConfigError(SetupError):
+    """Settings from the environment (or ``.env``) that do not validate; names each variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("configuration error:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 class MeiliUnavailable(NoziriError):  # noqa: N818

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from resolver.link import LOCATION_ID
 from resolver.models import Candidate, Resolution, Status
 from resolver.published import PublishedPlace
 from resolver.sectors import SectorDirectory
@@ -149,6 +150,9 @@ def is_right(row: LabelledQuery, candidate: Candidate, directory: SectorDirector
     """Whether a resolved answer is right: a right place (in the house's sector), or the sector."""
     if in_labelled_sector(row, candidate):
         return True
+    if candidate.place_id == LOCATION_ID:  # a plus code answered by its point: judge the sector
+        expected = expected_sector(directory, row)
+        return candidate.sector is not None and candidate.sector.id == expected
     if candidate.place_id not in row.right_ids:
         return False
     if candidate.place_id != row.place_id:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PLACE_ID_PATTERN = r"^(dyu|nzr|syn)-[0-9]{4,7}$"
 SECTOR_ID_PATTERN = r"^(SOM|SIN|FIR|SHM)-[0-9]{2,3}$"
@@ -85,6 +85,37 @@ class TermClass(StrEnum):
     MALL = "mall"
     NEAR = "near"
     FILLER = "filler"  # conversational words around an address: где, мне нужен, I live on
+    FLOOR = "floor"  # этаж, ошёна, floor: the number with it is a floor, never the house
+    ENTRANCE = "entrance"  # подъезд, даромадгоҳ, entrance
+    OFFICE = "office"  # офис, каб., ҳуҷра, room, suite
+    BUILDING = "building"  # БЦ, бизнес-центр, ЖК: the name after it is a building on the street
+    OTHER_CITY = "other_city"  # Худжанд, Бохтар, Kulob: an address there is not Dushanbe's
+
+
+class AliasKind(StrEnum):
+    """Why an alias exists."""
+
+    OLD = "old"  # a former (often Soviet) official name
+    INFORMAL = "informal"  # what residents call it: Зелёный базар, ЦУМ, Путовский
+    ABBREVIATION = "abbreviation"
+    SPELLING = "spelling"  # a spelling or transcription variant
+
+
+class PlaceAlias(Frozen):
+    """Another name residents use for one place."""
+
+    place_id: str = Field(pattern=PLACE_ID_PATTERN)
+    alias: str = Field(min_length=1)
+    kind: AliasKind
+    lang: Literal["tg", "ru", "en", "latn"] | None = None
+    source: str | None = None
+
+
+class Aliases(Frozen):
+    """Place aliases (``seed/aliases.yaml``) and address words (``seed/terms.yaml``)."""
+
+    places: tuple[PlaceAlias, ...] = ()
+    terms: tuple[AddressTerm, ...] = ()
 
 
 class AddressTerm(Frozen):
@@ -111,11 +142,32 @@ class Sector(Frozen):
 
     id: str = Field(pattern=SECTOR_ID_PATTERN)
     district: District
-    name: str
+    name: str  # the Russian label of the source list ("Шохмансур, участок 8 (Бинокорон)")
+    # The area the sector is known by, per language ("Бинокорон"); None when it has only a number.
+    name_tg: str | None = None
+    name_ru: str | None = None
+    name_en: str | None = None
     office_address_tg: str
     office_address_ru: str
+    office_address_en: str
     officer: Officer
     fictional: Literal[True] = True
+
+    @model_validator(mode="after")
+    def _named_in_every_language_or_none(self) -> Sector:
+        forms = (self.name_tg, self.name_ru, self.name_en)
+        if any(forms) and not all(forms):
+            raise ValueError("give name_tg, name_ru and name_en together, or none of them")
+        return self
+
+    def area_name(self, lang: str) -> str | None:
+        """Return the sector's area name in ``lang`` (tg, ru or en), None if it has none."""
+        return {"tg": self.name_tg, "ru": self.name_ru}.get(lang, self.name_en)
+
+    def office_address(self, lang: str) -> str:
+        """Return the precinct office address in ``lang`` (tg, ru or en)."""
+        by_lang = {"tg": self.office_address_tg, "ru": self.office_address_ru}
+        return by_lang.get(lang, self.office_address_en)
 
 
 class HouseRange(Frozen):

@@ -9,14 +9,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from resolver.gazetteer import LINEAR_KINDS, Link
+from resolver.gazetteer import LINEAR_KINDS, AliasKind, Link
 from resolver.index_schema import segment_id, split_choice_id
-from resolver.models import Candidate, HouseNumber, Resolution, Status
+from resolver.models import AddressParts, Candidate, HouseNumber, Resolution, Status
 from resolver.published import PublishedData, PublishedPlace
 from resolver.rank import Scored
 from resolver.sectors import SectorDirectory
+from resolver.text.fold import fold
+from resolver.text.latin import latin_key
 
 MAX_CANDIDATES = 5
+LOCATION_ID = "location"  # the place id of an answer given by a point, not a named place
 
 
 @dataclass(frozen=True)
@@ -26,22 +29,24 @@ class Pick:
     score: float
     reasons: tuple[str, ...]
     lang: str
+    matched_alias: str | None = None  # the indexed alias the query matched (rank.Scored)
 
     def lowered(self, by: float) -> Pick:
         """The same pick, ranked slightly lower (later segments of one street)."""
-        return Pick(self.score - by, self.reasons, self.lang)
+        return Pick(self.score - by, self.reasons, self.lang, self.matched_alias)
 
 
 class Linker:
     """Link places of one published version to its sectors.
 
     Args:
-        data: The published data, for sectors, links and place names.
+        gazetteer: The published data, for sectors, links and place names.
     """
 
-    def __init__(self, data: PublishedData) -> None:
-        self.directory = SectorDirectory(data)
-        self._places = {place.id: place for place in data.places}
+    def __init__(self, gazetteer: PublishedData) -> None:
+        self.directory = SectorDirectory(gazetteer)
+        self._places = {place.id: place for place in gazetteer.places}
+        self._old_names = old_names_by_place(gazetteer)
 
     def choose(
         self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
@@ -63,6 +68,37 @@ class Linker:
         )
         return Resolution(query=choice_id, status=status, house=house, candidates=tuple(candidates))
 
+    def at_point(
+        self, answer: Resolution, lat: float, lon: float, parts: AddressParts
+    ) -> Resolution:
+        """Answer from a point (a plus code) and what the text names, asking when they disagree.
+
+        The point's sector (the polygon holding it) answers alone when the text names nothing
+        that was found; a named candidate in that sector is the answer (its card reads better);
+        when the names found lie in other sectors, the resident chooses between the point and
+        them. A point outside Dushanbe is not answered.
+        """
+        sector = self.directory.sector_at(lat, lon)
+        if sector is None:
+            if self.directory.is_in_dushanbe(lat, lon):
+                return answer
+            return answer.model_copy(update={"status": Status.NOT_FOUND, "candidates": ()})
+        named = [c for c in answer.candidates if c.sector is not None and c.sector.id == sector.id]
+        if named:
+            return answer.model_copy(update={"status": Status.RESOLVED, "candidates": named[:1]})
+        point = Candidate(
+            place_id=LOCATION_ID,
+            document_id=LOCATION_ID,
+            name=parts.plus_code or f"{lat:.5f}, {lon:.5f}",
+            kind="location",
+            sector=sector,
+            score=1.0,
+            reasons=("plus code",),
+        )
+        others = answer.candidates[: MAX_CANDIDATES - 1]
+        status = Status.AMBIGUOUS if others else Status.RESOLVED
+        return answer.model_copy(update={"status": status, "candidates": (point, *others)})
+
     def link_all(
         self, winners: Sequence[Scored], house: HouseNumber | None, lang: str
     ) -> list[Candidate]:
@@ -72,7 +108,8 @@ class Linker:
             place = self._places.get(item.document.place_id)
             if place is None:
                 continue
-            linked = self.link_place(place, house, Pick(item.score, item.reasons, lang))
+            pick = Pick(item.score, item.reasons, lang, item.matched_alias)
+            linked = self.link_place(place, house, pick)
             if len(winners) > 1 and len(linked) > 1:
                 linked = [
                     linked[0].model_copy(
@@ -86,7 +123,8 @@ class Linker:
                     )
                 ]
             candidates += linked
-        return candidates[:MAX_CANDIDATES]
+        # One split street keeps every house range: each must stay reachable.
+        return candidates if len(winners) == 1 else candidates[:MAX_CANDIDATES]
 
     def link_place(
         self,
@@ -132,4 +170,35 @@ class Linker:
             house_parity=houses.parity if houses else None,
             score=round(pick.score, 4),
             reasons=pick.reasons,
+            matched_old_name=self.old_name_matched(place.id, pick.matched_alias),
         )
+
+    def old_name_matched(self, place_id: str, alias: str | None) -> str | None:
+        """The old name (as the seed writes it) whose words the matched alias consists of.
+
+        When several old names share those words ("улица Ленина", "проспект Ленина" for the
+        alias "ленина"), only the shared words are returned ("Ленина"): the resident's own type
+        word may be either.
+        """
+        if alias is None:
+            return None
+        words = set(alias.split())
+        found = [old for old in self._old_names.get(place_id, ()) if holds_words(old, words)]
+        if len(found) > 1:
+            shared = [w for w in found[0].split() if fold(w) in words or latin_key(w) in words]
+            return " ".join(shared) or found[0]
+        return found[0] if found else None
+
+
+def holds_words(name: str, words: set[str]) -> bool:
+    """Tell whether ``name``, folded or as a Latin key, has every one of ``words``."""
+    return words <= set(fold(name).split()) or words <= set(latin_key(name).split())
+
+
+def old_names_by_place(gazetteer: PublishedData) -> dict[str, tuple[str, ...]]:
+    """Every former name of each place: its ``old_names`` and its aliases of kind ``old``."""
+    names = {place.id: list(place.old_names) for place in gazetteer.places}
+    for alias in gazetteer.aliases.places:
+        if alias.kind is AliasKind.OLD:
+            names.setdefault(alias.place_id, []).append(alias.alias)
+    return {place_id: tuple(dict.fromkeys(found)) for place_id, found in names.items() if found}

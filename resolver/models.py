@@ -33,6 +33,33 @@ class HouseNumber(BaseModel):
         return f"{text}/{self.building}" if self.building else text
 
 
+class AddressParts(BaseModel):
+    """The parts of an address other than the place and its house number.
+
+    The resolver reads them so they never pass for a house number or a place name ("каб. 314",
+    "подъезд 1", "734025"); the card may show them. Only what the text holds is set.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    postcode: str | None = None  # 734025
+    district: str | None = None  # the district the text names (sino, somoni, ...), as context
+    area: str | None = None  # a mahalla or microdistrict named beside the street, as typed
+    building: str | None = None  # a named building: БЦ «Созидание», ЖК «Пойтахт-90»
+    block: str | None = None  # Блок А, корпус 2
+    floor: str | None = None  # 5-й этаж, ошёнаи 2
+    office: str | None = None  # офис 207, каб. 314, ҳуҷраи 5
+    flat: str | None = None  # кв. 43
+    entrance: str | None = None  # подъезд 1
+    plus_code: str | None = None  # GPHX+CPX
+    landmark: str | None = None  # what "рядом с ...", "назди ..." pointed at, as typed
+    elsewhere: str | None = None  # another town the text names (Худжанд): not Dushanbe's
+
+    def is_empty(self) -> bool:
+        """Tell whether the text held none of these parts."""
+        return not any(self.model_dump().values())
+
+
 class Candidate(BaseModel):
     """One place the text may mean, with the sector it links to."""
 
@@ -52,6 +79,7 @@ class Candidate(BaseModel):
     house_parity: str | None = None
     score: float
     reasons: tuple[str, ...] = ()
+    matched_old_name: str | None = None  # the former name the text was read by ("улица Ленина")
 
     @property
     def officer(self) -> Officer | None:
@@ -68,6 +96,7 @@ class Resolution(BaseModel):
     status: Status
     house: HouseNumber | None = None
     candidates: tuple[Candidate, ...] = ()
+    parts: AddressParts = Field(default_factory=AddressParts)
     reading: str = ""  # the normalised text that was searched, for logs and debugging
 
     @property

@@ -9,7 +9,7 @@ One *version* is two Meilisearch indexes swapped in together by the index builde
 
       version     id "version": build id, build time, seed hash, schema, counts
       sector      one a sector: the sector with its inspector and office, and its polygon
-      vocabulary  the address terms (``seed/terms.yaml``)
+      vocabulary  the address terms (``seed/terms.yaml``) and the places' aliases
       places      chunks of places: kind, names, districts and sector links (house ranges)
 
 :func:`data_documents` writes them (the builder) and :func:`read_data_documents` reads them back
@@ -28,7 +28,15 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from resolver.errors import NoziriError
-from resolver.gazetteer import AddressTerm, District, Link, PlaceKind, Sector
+from resolver.gazetteer import (
+    AddressTerm,
+    Aliases,
+    District,
+    Link,
+    PlaceAlias,
+    PlaceKind,
+    Sector,
+)
 
 # Bump when the meaning or shape of a published document changes: a resolver refuses a version
 # of another schema and keeps serving the one it has.
@@ -96,7 +104,7 @@ class PublishedData(BaseModel):
 
     version: VersionInfo
     places: tuple[PublishedPlace, ...]
-    terms: tuple[AddressTerm, ...]
+    aliases: Aliases  # the places' other names and the address words, as in the seed
     sectors: tuple[Sector, ...]
     links: tuple[Link, ...]
     # sector id -> GeoJSON Polygon/MultiPolygon geometry (plain data; shapely in sectors.py)
@@ -111,7 +119,13 @@ def data_documents(data: PublishedData) -> list[dict[str, Any]]:
     version = data.version.version
     documents = [
         {"id": VERSION_ID, "type": "version", **data.version.model_dump(mode="json")},
-        {"id": VOCABULARY_ID, "type": "vocabulary", "version": version, "terms": _dump(data.terms)},
+        {
+            "id": VOCABULARY_ID,
+            "type": "vocabulary",
+            "version": version,
+            "terms": _dump(data.aliases.terms),
+            "place_aliases": _dump(data.aliases.places),
+        },
         *(
             sector_document(sector, data.boundaries.get(sector.id), version)
             for sector in data.sectors
@@ -169,7 +183,8 @@ def version_counts(data: PublishedData) -> dict[str, int]:
         "places": len(data.places),
         "sectors": len(data.sectors),
         "links": len(data.links),
-        "terms": len(data.terms),
+        "terms": len(data.aliases.terms),
+        "aliases": len(data.aliases.places),
         "polygons": len(data.boundaries),
         "data_documents": 2 + len(data.sectors) + chunks,
     }
@@ -235,7 +250,10 @@ def _assemble(info: VersionInfo, by_type: Mapping[str, list[Mapping[str, Any]]])
     return PublishedData(
         version=info,
         places=tuple(PublishedPlace.model_validate(row) for row in rows),
-        terms=tuple(AddressTerm.model_validate(t) for t in vocabulary.get("terms", [])),
+        aliases=Aliases(
+            places=tuple(PlaceAlias.model_validate(a) for a in vocabulary.get("place_aliases", [])),
+            terms=tuple(AddressTerm.model_validate(t) for t in vocabulary.get("terms", [])),
+        ),
         sectors=tuple(Sector.model_validate(d["sector"]) for d in sectors),
         links=tuple(Link.model_validate(link) for row in rows for link in row.get("links", [])),
         boundaries={d["sector"]["id"]: d["boundary"] for d in sectors if d.get("boundary")},

@@ -15,8 +15,9 @@ The verdict on the scores is :mod:`resolver.decide`'s.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import pairwise
 
 from resolver.backend import Hit
 from resolver.gazetteer import TermClass
@@ -26,6 +27,15 @@ from resolver.text.distance import edit_distance
 
 ADDRESS_FACTOR = 0.8  # a match through a building's street address counts for less
 EXTRA_WORD_BONUS = 0.03  # per set-aside word (type word, initial) the name also holds
+INITIAL_PENALTY = 0.05  # the text's initial is not that of the name's first word
+# A composite address read part by part (resolver.text.address): each word of another part
+# that nothing explains costs this much, up to the cap; the district the text names must fit.
+LEFTOVER_PENALTY = 0.02
+MAX_LEFTOVER_PENALTY = 0.08
+DISTRICT_BONUS = 0.02
+DISTRICT_PENALTY = 0.15
+# With a house number, a street of that name is meant rather than a square or a monument.
+HOUSELESS_PENALTY = {"square": 0.05, "landmark": 0.05, "district": 0.15}
 # The index's typo budget (index_builder.index_settings reads these too): 1 edit from 4 letters,
 # 2 from 8. Tajik names are short (Айни, Сино, Вахш), so 4-letter words need their one typo.
 ONE_TYPO_FROM = 4
@@ -53,6 +63,9 @@ class Scored:
     score: float
     query_coverage: float
     reasons: tuple[str, ...]
+    settles: bool = True  # False: it may be offered, never answered alone (district differs)
+    edits: int = 0  # typos spent to match its name
+    matched_alias: str | None = None  # the alias (not a current name) the query matched, if any
 
 
 def typo_budget(word: str) -> int:
@@ -120,6 +133,7 @@ class NameMatch:
     query_coverage: float
     name_coverage: float
     edits: int
+    name: str = ""  # the name (as indexed) the query matched
 
     @property
     def strength(self) -> float:
@@ -138,8 +152,23 @@ def match_name(query: Sequence[str], name: str, extra: Sequence[str] = ()) -> Na
         return NameMatch(0.0, 0.0, 0)
     matched, used, edits = match_words(query, name_words)
     if extra and used < len(name_words):
-        used += sum(1 for word in name_words if word in extra and word not in query)
-    return NameMatch(matched / len(query), min(used, len(name_words)) / len(name_words), edits)
+        used += sum(
+            1
+            for i, word in enumerate(name_words)
+            if word not in query
+            and (word in extra or _initial_before_match(word, name_words[i + 1 :], extra, query))
+        )
+    coverage = min(used, len(name_words)) / len(name_words)
+    return NameMatch(matched / len(query), coverage, edits, name)
+
+
+def _initial_before_match(
+    word: str, rest: Sequence[str], extra: Sequence[str], query: Sequence[str]
+) -> bool:
+    """Whether a set-aside initial stands for ``word``: "Х." before a matched "Шерози"."""
+    if not rest or not any(len(e) == 1 and word.startswith(e) for e in extra):
+        return False
+    return any(word_cost(q, rest[0]) is not None for q in query)
 
 
 def is_same_word(word: str, name_word: str) -> bool:
@@ -147,18 +176,45 @@ def is_same_word(word: str, name_word: str) -> bool:
     return word == name_word or (len(word) == 1 and name_word.startswith(word))
 
 
-def extra_word_bonus(extra: Sequence[str], names: Iterable[str]) -> float:
+def extra_word_bonus(
+    extra: Sequence[str], names: Iterable[str], query: Sequence[str] = ()
+) -> float:
     """Reward words the parser set aside (type words, initials) that the name also has.
 
     "маркази савдои Меҳргон" is read as the name "мехргон", which the bazaar and the mall share;
-    the mall's full name also holds "маркази савдои", so it should rank first.
+    the mall's full name also holds "маркази савдои", so it should rank first. An initial fits
+    only the word it stands before: "Х. Шерози" fits Хафизи Шерози, not хиёбони Саъдии Шерозӣ.
     """
     best = 0
     for name in names:
         words = name.split()
-        found = sum(1 for word in extra if any(is_same_word(word, w) for w in words))
+        found = sum(1 for word in extra if _holds(words, word, query))
         best = max(best, found)
     return min(best, 3) * EXTRA_WORD_BONUS
+
+
+def initials_differ(initials: Sequence[str], names: Iterable[str], query: Sequence[str]) -> bool:
+    """Whether the text's initial fits none of the names where a word stands before the
+    matched one: "Х. Шерози" and хиёбони Саъдии Шерозӣ."""
+    if not initials or not query:
+        return False
+    before = [
+        w
+        for name in names
+        for w, following in pairwise(name.split())
+        if len(w) > 1 and any(word_cost(q, following) is not None for q in query)
+    ]
+    return bool(before) and not any(w.startswith(i) for w in before for i in initials)
+
+
+def _holds(words: Sequence[str], word: str, query: Sequence[str]) -> bool:
+    """Whether a name's words hold a set-aside word (an initial: before a word of the query)."""
+    if len(word) > 1 or not query:
+        return any(is_same_word(word, w) for w in words)
+    return any(
+        w.startswith(word) and any(word_cost(q, following) is not None for q in query)
+        for w, following in pairwise(words)
+    )
 
 
 def best_name_match(
@@ -190,6 +246,7 @@ def score_hit(
     latin: Sequence[Sequence[str]],
     terms: frozenset[TermClass],
     extra: Sequence[str] = (),
+    initials: Sequence[str] = (),
 ) -> Scored:
     """Score one hit against the readings of the query; explain the score in ``reasons``."""
     doc = hit.document
@@ -203,11 +260,16 @@ def score_hit(
     score = 0.55 * match.query_coverage + 0.30 * match.name_coverage + 0.10 * hit.score
     score -= 0.03 * match.edits
     reasons = [f"words {match.query_coverage:.0%}", f"name {match.name_coverage:.0%}"]
+    alias = matched_alias(doc, match, by_address=by_address)
     if by_address:  # a shop on the street is rarely what "Рудаки" means
         score *= ADDRESS_FACTOR
         reasons.append("by address")
     every_name = [*doc.names, *doc.aliases, *doc.names_latin, *doc.aliases_latin]
-    if extra and (bonus := extra_word_bonus(extra, every_name)):
+    query = [word for reading in cyrillic for word in reading]
+    if initials_differ(initials, every_name, query):
+        score -= INITIAL_PENALTY
+        reasons.append("initial differs")
+    if extra and (bonus := extra_word_bonus(extra, every_name, query)):
         score += bonus
         reasons.append("type word or initial fits")
     if match.edits:
@@ -217,7 +279,21 @@ def score_hit(
         score += 0.05 if fits else -0.05
         reasons.append("kind fits" if fits else "kind differs")
     score += min(doc.popularity, 100) / 2000  # at most 0.05: ties go to the better-known place
-    return Scored(doc, round(max(score, 0.0), 4), match.query_coverage, tuple(reasons))
+    return Scored(
+        doc,
+        round(max(score, 0.0), 4),
+        match.query_coverage,
+        tuple(reasons),
+        edits=match.edits,
+        matched_alias=alias,
+    )
+
+
+def matched_alias(doc: PlaceDocument, match: NameMatch, *, by_address: bool) -> str | None:
+    """The alias the best match went through, None when it was a current name or the address."""
+    if by_address or match.name in (*doc.names, *doc.names_latin):
+        return None
+    return match.name if match.name in (*doc.aliases, *doc.aliases_latin) else None
 
 
 def best_per_place(scored: Iterable[Scored]) -> list[Scored]:
@@ -236,17 +312,56 @@ def scored_readings(scored: Sequence[tuple[Scored, Reading]]) -> Iterator[tuple[
         yield item.document.id, reading
 
 
+def fit_context(scored: Scored, reading: Reading) -> Scored:
+    """Weigh what the rest of a composite address says about a document.
+
+    Words of other parts that nothing explains cost a little each (an unknown organisation's
+    name beside the street); a house number speaks against a place that has no houses. A
+    district named in the text must be one the place lies in: if it is not, the place may
+    still be offered, never answered alone.
+    """
+    score, reasons, settles = scored.score, list(scored.reasons), scored.settles
+    if reading.leftover:
+        score -= min(LEFTOVER_PENALTY * reading.leftover, MAX_LEFTOVER_PENALTY)
+        reasons.append(f"{reading.leftover} word(s) of other parts")
+    if reading.house is not None and scored.document.kind in HOUSELESS_PENALTY:
+        score -= HOUSELESS_PENALTY[scored.document.kind]
+        reasons.append("has no houses")
+    if reading.stage > 1:  # a mahalla or district beside a street that was not found
+        settles = False
+        reasons.append("context only")
+    if reading.sentence and scored.edits:  # "как оплатить штраф" is not a typo of "Шараф"
+        settles = False
+        reasons.append("typo in a sentence")
+    places_in = set(scored.document.district)
+    if reading.districts and places_in:
+        if places_in & reading.districts:
+            score += DISTRICT_BONUS
+            reasons.append("district fits")
+        else:
+            score -= DISTRICT_PENALTY
+            settles = False
+            reasons.append("district differs")
+    if score == scored.score and settles == scored.settles:
+        return scored
+    return replace(scored, score=round(max(score, 0.0), 4), reasons=tuple(reasons), settles=settles)
+
+
 def score_all(hits: Sequence[Hit], readings: Sequence[Reading]) -> list[tuple[Scored, Reading]]:
     """Score each distinct document against each reading and keep its best reading."""
     best: dict[str, tuple[Scored, Reading]] = {}
     for hit in hits:
         for reading in readings:
-            scored = score_hit(
-                hit,
-                cyrillic=[reading.cyrillic],
-                latin=[reading.latin],
-                terms=reading.terms,
-                extra=reading.extra,
+            scored = fit_context(
+                score_hit(
+                    hit,
+                    cyrillic=[reading.cyrillic],
+                    latin=[reading.latin],
+                    terms=reading.terms,
+                    extra=reading.extra,
+                    initials=reading.initials,
+                ),
+                reading,
             )
             current = best.get(hit.document.id)
             if current is None or scored.score > current[0].score:

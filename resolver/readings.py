@@ -9,13 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
-from resolver.gazetteer import TermClass
-from resolver.models import HouseNumber
-from resolver.published import PublishedData
+from resolver.gazetteer import Aliases, PlaceKind, TermClass
+from resolver.models import AddressParts, HouseNumber
+from resolver.published import PublishedData, PublishedPlace
 from resolver.text.fold import fold, script_of
 from resolver.text.latin import latin_key
 from resolver.text.layout import fix_layout
+from resolver.text.morphology import (
+    NO_MORPHOLOGY,
+    Morphology,
+    PymorphyMorphology,
+    protected_words,
+)
 from resolver.text.parse import ParsedQuery, parse_query, truncate_input
 from resolver.text.vocabulary import Vocabulary, numbered_names_from
 
@@ -37,6 +44,14 @@ class Reading:
     # Text typed with the wrong keyboard layout: the resident meant Cyrillic, so names are shown
     # in the language of that text, not in the Latin letters that reached us.
     typed_as: str | None = None
+    # One part of a composite address read alone (resolver.text.address): the districts the
+    # text names, the words of other parts it leaves unexplained, and its stage (2: context,
+    # searched only when the specific parts find nothing).
+    districts: frozenset[str] = frozenset()
+    leftover: int = 0
+    stage: int = 1
+    sentence: bool = False  # a sentence around the place: a name read with a typo only asks
+    initials: tuple[str, ...] = ()  # one-letter words before a name word (Х. Шерози)
 
 
 def is_searchable(word: str) -> bool:
@@ -74,42 +89,121 @@ def readings_of(parsed: ParsedQuery, vocabulary: Vocabulary) -> list[Reading]:
             or len(words) < min(len(named), MAX_QUERY_WORDS)  # a word no index field can hold
             or parsed.name.replace(" ", "").isdigit()  # "12": a number alone names nothing
             or names_only_home(parsed.name.split(), vocabulary),
+            districts=option.districts,
+            leftover=option.leftover,
+            stage=option.stage,
+            sentence=option.sentence,
+            initials=option.initials,
         )
         if words and reading not in readings:
             readings.append(reading)
     return readings
 
 
-def read_text(text: str, vocabulary: Vocabulary) -> list[Reading]:
+@dataclass(frozen=True)
+class TextReadings:
+    """What the text says besides its place (the parts), and each way to search it."""
+
+    readings: list[Reading]
+    parts: AddressParts
+
+
+def read_text(
+    text: str, vocabulary: Vocabulary, *, morphology: Morphology = NO_MORPHOLOGY
+) -> TextReadings:
     """Every reading of ``text``: its parses, then those of its wrong-layout fix, if any."""
     text = truncate_input(text)
-    readings = readings_of(parse_query(text, vocabulary), vocabulary)
+    parsed = parse_query(text, vocabulary, morphology=morphology)
+    readings = readings_of(parsed, vocabulary)
     fixed = fix_layout(text)
     if fixed:
         language = display_language(fixed)
         readings += [
             replace(r, typed_as=language)
-            for r in readings_of(parse_query(fixed, vocabulary), vocabulary)
+            for r in readings_of(parse_query(fixed, vocabulary, morphology=morphology), vocabulary)
             if r not in readings
         ]
-    return readings
+    return TextReadings(readings, parsed.parts)
+
+
+def names_of(place: PublishedPlace) -> list[str]:
+    """Every current, alternative and old name of a place."""
+    names = (place.name_tg, place.name_ru, place.name_en, *place.alt_names, *place.old_names)
+    return [name for name in names if name]
 
 
 def vocabulary_for(gazetteer: PublishedData) -> Vocabulary:
-    """The published address words, knowing which place names take a number (Испечак 2)."""
-    names = [
-        name
-        for place in gazetteer.places
-        for name in (
-            place.name_tg,
-            place.name_ru,
-            place.name_en,
-            *place.alt_names,
-            *place.old_names,
-        )
-        if name
-    ]
-    return Vocabulary(gazetteer.terms, numbered_names=numbered_names_from(names))
+    """The published address words, with what parsing needs to know of the place names.
+
+    Which place names take a number (Испечак 2), every folded name word (another town's name
+    that is also ours is not taken for that town), and the names of the districts.
+    """
+    aliases: dict[str, list[str]] = {}
+    for alias in gazetteer.aliases.places:
+        aliases.setdefault(alias.place_id, []).append(alias.alias)
+    named = [(place, [*names_of(place), *aliases.get(place.id, ())]) for place in gazetteer.places]
+    every_name = [name for _, names in named for name in names]
+    words = {word for name in every_name for word in fold(name).split()}
+    words |= {word for name in every_name for word in latin_key(name).split()}
+    plain = Vocabulary(gazetteer.aliases.terms)
+    districts = {
+        key: place.districts[0].value
+        for place, names in named
+        if place.kind is PlaceKind.DISTRICT and len(place.districts) == 1
+        for name in names
+        if (key := district_key(name, plain))
+    }
+    return Vocabulary(
+        gazetteer.aliases.terms,
+        numbered_names=numbered_names_from(every_name),
+        place_words=words,
+        districts=districts,
+    )
+
+
+class TajikNamed(Protocol):
+    """A place with a Tajik name (a seed place or a published one)."""
+
+    @property
+    def name_tg(self) -> str | None:
+        """The Tajik name."""
+        ...
+
+
+class NamedPlaces(Protocol):
+    """Places and their aliases: the seed (index time) or the published data (query time)."""
+
+    @property
+    def places(self) -> Sequence[TajikNamed]:
+        """The places."""
+        ...
+
+    @property
+    def aliases(self) -> Aliases:
+        """Their aliases."""
+        ...
+
+
+def morphology_for(gazetteer: NamedPlaces) -> Morphology:
+    """The Russian morphology both the index and the queries go through.
+
+    The words of the gazetteer's Tajik names are protected: Russian morphology would misread
+    some of them (Хона, Кохи, Поён). Index and query build it from the same gazetteer.
+    """
+    tajik = [place.name_tg for place in gazetteer.places if place.name_tg]
+    tajik += [alias.alias for alias in gazetteer.aliases.places if alias.lang == "tg"]
+    return PymorphyMorphology(protected=protected_words(tajik))
+
+
+def district_key(name: str, vocabulary: Vocabulary) -> tuple[str, ...]:
+    """A district's name without its type word: "ноҳияи Сино" -> ("сино",)."""
+    words = fold(name).split()
+    return tuple(
+        word
+        for i, word in enumerate(words)
+        if (found := vocabulary.match(words, i)) is None
+        or found.term_class is not TermClass.DISTRICT
+    )
 
 
 def display_language(text: str) -> str:

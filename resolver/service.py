@@ -29,15 +29,23 @@ from collections.abc import Generator, Iterable
 from typing import Protocol
 
 from resolver.backend import AsyncSearchBackend, Hit, SearchBackend, SearchQuery
-from resolver.decide import Verdict, decide, settle
+from resolver.decide import Verdict, decide, is_doubtful, settle
 from resolver.link import Linker
-from resolver.models import HouseNumber, Resolution, Status
+from resolver.models import AddressParts, HouseNumber, Resolution, Status
 from resolver.published import PublishedData, VersionInfo
-from resolver.rank import best_per_place, score_all, scored_readings
-from resolver.readings import Reading, display_language, read_text, vocabulary_for
+from resolver.rank import best_per_place, kind_fits, score_all, scored_readings
+from resolver.readings import (
+    Reading,
+    display_language,
+    morphology_for,
+    read_text,
+    vocabulary_for,
+)
 from resolver.searches import first_query, queries_for
 from resolver.sectors import SectorDirectory
 from resolver.text.fold import script_of
+from resolver.text.morphology import NO_MORPHOLOGY, Morphology
+from resolver.text.plus_code import find_plus_code
 from resolver.text.vocabulary import Vocabulary
 
 __all__ = [
@@ -65,8 +73,15 @@ class Pipeline:
         vocabulary: Street-type words and filler, from the published address terms.
     """
 
-    def __init__(self, data: PublishedData, vocabulary: Vocabulary) -> None:
+    def __init__(
+        self,
+        data: PublishedData,
+        vocabulary: Vocabulary,
+        *,
+        morphology: Morphology = NO_MORPHOLOGY,
+    ) -> None:
         self._vocabulary = vocabulary
+        self._morphology = morphology
         self._linker = Linker(data)
         self.data = data
 
@@ -77,8 +92,8 @@ class Pipeline:
 
     @classmethod
     def of(cls, data: PublishedData) -> Pipeline:
-        """The pipeline over ``data`` and its address words."""
-        return cls(data, vocabulary_for(data))
+        """The pipeline over ``data``: its address words and its Russian morphology."""
+        return cls(data, vocabulary_for(data), morphology=morphology_for(data))
 
     def current(self) -> Pipeline:
         """A fixed pipeline is always the current one."""
@@ -98,21 +113,40 @@ class Pipeline:
 
         The likeliest reading is searched first, in the fields of the script the text is in; the
         other readings (the other script, other parses, a wrong-layout fix) are searched only
-        when that first answer is not a clear win, so a clean query costs one search.
+        when that first answer is not a clear win, so a clean query costs one search. The
+        context parts of a composite address (a mahalla or district beside a street) are
+        searched last, only when nothing else is found. Text in another town gets no search.
         """
-        readings = read_text(text, self._vocabulary)
-        if not readings:
-            return Resolution(query=text, status=Status.NOT_FOUND)
+        read = read_text(text, self._vocabulary, morphology=self._morphology)
+        readings = [r for r in read.readings if r.stage == 1] or read.readings
+        context = [r for r in read.readings if r not in readings]
+        if read.parts.elsewhere or not readings:
+            return self._located(text, read.parts, None)
         first = first_query(readings[0], script=script_of(text))
         hits = (yield [first])[0]
         scored = score_all(hits, readings[:1])
         verdict = decide(best_per_place(item for item, _ in scored))
         rest = [query for query in queries_for(readings) if query != first]
-        if verdict.status != "resolved" and rest:
+        if (verdict.status != "resolved" or is_doubtful(verdict)) and rest:
             hits = hits + [hit for result in (yield rest) for hit in result]
             scored = score_all(hits, readings)
             verdict = decide(best_per_place(item for item, _ in scored))
-        return self._resolution(text, verdict, dict(scored_readings(scored)), readings)
+        if verdict.status == "not_found" and context:
+            hits = [hit for result in (yield queries_for(context)) for hit in result]
+            readings = context
+            scored = score_all(hits, readings)
+            verdict = decide(best_per_place(item for item, _ in scored))
+        answer = self._resolution(text, verdict, dict(scored_readings(scored)), readings)
+        return self._located(text, read.parts, answer)
+
+    def _located(self, text: str, parts: AddressParts, answer: Resolution | None) -> Resolution:
+        """Attach the address parts; a plus code inside Dushanbe decides the sector."""
+        answer = answer or Resolution(query=text, status=Status.NOT_FOUND)
+        if parts.elsewhere:
+            return Resolution(query=text, status=Status.NOT_FOUND, parts=parts)
+        if parts.plus_code and (point := find_plus_code(parts.plus_code)) is not None:
+            answer = self._linker.at_point(answer, point.latitude, point.longitude, parts)
+        return answer.model_copy(update={"parts": parts})
 
     def _resolution(
         self, text: str, verdict: Verdict, reading_of: dict[str, Reading], readings: list[Reading]
@@ -127,7 +161,7 @@ class Pipeline:
         candidates = self._linker.link_all(verdict.winners, top_reading.house, lang)
         return Resolution(
             query=text,
-            status=settle(verdict, candidates, fallback=top_reading.fallback),
+            status=settle(verdict, candidates, fallback=is_unsure(verdict, top_reading)),
             house=top_reading.house,
             candidates=tuple(candidates),
             reading=" ".join(top_reading.cyrillic),
@@ -138,6 +172,16 @@ class Pipeline:
     ) -> Resolution:
         """Resolve a button press: a place id, or a segment id of a split street."""
         return self._linker.choose(choice_id, house=house, lang=lang)
+
+
+def is_unsure(verdict: Verdict, reading: Reading) -> bool:
+    """A fallback reading is a guess, unless the text's type word names the winner's kind.
+
+    "12" or "Душанбе" alone stay a question; "91 мкр" is microdistrict 91, not a guess.
+    """
+    if not reading.fallback:
+        return False
+    return not verdict.winners or kind_fits(verdict.winners[0].document, reading.terms) is not True
 
 
 class PipelineSource(Protocol):

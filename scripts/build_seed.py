@@ -993,6 +993,7 @@ def sector_record(
         "name": f"{name} ({label})" if label else name,
         "office_address_tg": f"{street['name_tg']} {house}",
         "office_address_ru": f"{street['name_ru']}, {house}",
+        # name_tg/ru/en and office_address_en: scripts/add_sector_forms.py
         "officer": officer(serial, district_number, draft.number),
         "fictional": True,
     }

@@ -1,7 +1,10 @@
 """The embedded server's files on disk: the data directory, private key files, the config.
 
-Keys live in 0600 files (``master.key``, ``search.key``); the master key reaches the server
-through ``meili.toml``, never its command line.
+The data directory is made 0700 at every start (:func:`secure_data_dir`), whatever it was, and
+every file the project creates in it is 0600 (:func:`open_private`): keys (``master.key``,
+``search.key``), ``meili.toml``, the state, lock, lease and log files; the server itself runs
+with umask 077, so its database is private too. The master key reaches the server through
+``meili.toml``, never its command line.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import contextlib
 import json
 import os
 import secrets
+import stat
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +22,7 @@ from resolver.errors import SetupError
 from search_platform.settings import MeiliSettings
 
 PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
 
 
 class Role(StrEnum):
@@ -80,6 +85,28 @@ def data_paths(settings: MeiliSettings) -> DataPaths:
 
 
 # ---------------------------------------------------------------- private files
+
+
+def secure_data_dir(root: Path) -> Path:
+    """Create the data directory if needed and make it the owner's only (0700), every time."""
+    root.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    if stat.S_IMODE(root.stat().st_mode) != PRIVATE_DIR_MODE:
+        root.chmod(PRIVATE_DIR_MODE)
+    return root
+
+
+def open_private(path: Path, flags: int) -> int:
+    """Open ``path`` with ``flags``, creating it 0600 and tightening an older, wider one."""
+    descriptor = os.open(path, flags | os.O_CREAT, PRIVATE_FILE_MODE)
+    if os.fstat(descriptor).st_mode & 0o077:
+        os.fchmod(descriptor, PRIVATE_FILE_MODE)
+    return descriptor
+
+
+def touch_private(path: Path) -> Path:
+    """Create ``path`` empty and 0600 if missing (a lease or lock file)."""
+    os.close(open_private(path, os.O_WRONLY))
+    return path
 
 
 def write_private_file(path: Path, text: str) -> Path:

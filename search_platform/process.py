@@ -1,6 +1,9 @@
 """The Meilisearch process: a free loopback port, spawn, health, and stop.
 
-No state, no files but the log: :mod:`search_platform.server` decides when to start and stop.
+No state, no files but the log (0600): :mod:`search_platform.server` decides when to start and
+stop. The binary is checked right before every spawn (:meth:`ResolvedBinary.checked`: the pinned
+sha256 for the installed one), and the server runs with umask 077, so the database it writes is
+readable by the owner only.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from pathlib import Path
 import httpx
 
 from resolver.errors import MeiliUnavailable
+from search_platform.files import open_private
+from search_platform.install import ResolvedBinary
 
 LOGGER = logging.getLogger(__name__)
 LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 PORT_ATTEMPTS = 3
+CHILD_UMASK = 0o077
 
 
 def free_port() -> int:
@@ -40,7 +46,7 @@ def spawn(binary: Path, *, config: Path, port: int, log: Path) -> subprocess.Pop
     """Start ``meilisearch`` in its own session, logging to ``log``."""
     command = [str(binary), "--config-file-path", str(config)]
     command += ["--http-addr", f"{LOOPBACK}:{port}", "--no-analytics"]
-    with log.open("wb") as output:
+    with os.fdopen(open_private(log, os.O_WRONLY | os.O_TRUNC), "wb") as output:
         return subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -49,6 +55,7 @@ def spawn(binary: Path, *, config: Path, port: int, log: Path) -> subprocess.Pop
             cwd=config.parent,
             env=child_environment(),
             start_new_session=True,
+            umask=CHILD_UMASK,
         )
 
 
@@ -97,16 +104,18 @@ def wait_until_healthy(
 
 
 def start_process(
-    binary: Path, *, config: Path, log: Path, timeout_s: float = STARTUP_TIMEOUT_S
+    binary: ResolvedBinary, *, config: Path, log: Path, timeout_s: float = STARTUP_TIMEOUT_S
 ) -> tuple[subprocess.Popen[bytes], int]:
     """Start a healthy server on a free loopback port; return it and its port.
 
     Raises:
+        ChecksumMismatch: the installed binary is no longer the pinned one (checked before each
+            spawn, retries included).
         MeiliUnavailable: it exited or did not become healthy within ``timeout_s``.
     """
     for attempt in range(1, PORT_ATTEMPTS + 1):
         port = free_port()
-        process = spawn(binary, config=config, port=port, log=log)
+        process = spawn(binary.checked(), config=config, port=port, log=log)
         try:
             wait_until_healthy(process, f"http://{LOOPBACK}:{port}", log=log, timeout_s=timeout_s)
         except MeiliUnavailable:

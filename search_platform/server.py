@@ -41,7 +41,17 @@ from types import FrameType
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from resolver.errors import MeiliUnavailable, NoziriError
-from search_platform.files import DataPaths, Role, data_paths, prepare_config, write_private_file
+from search_platform.files import (
+    PRIVATE_DIR_MODE,
+    DataPaths,
+    Role,
+    data_paths,
+    open_private,
+    prepare_config,
+    secure_data_dir,
+    touch_private,
+    write_private_file,
+)
 from search_platform.install import resolve_binary
 from search_platform.process import (
     LOOPBACK,
@@ -128,8 +138,8 @@ def running_instance(paths: DataPaths) -> EmbeddedServer | None:
 @contextlib.contextmanager
 def locked(paths: DataPaths) -> Iterator[None]:
     """Hold an exclusive lock on the data directory while starting or stopping."""
-    paths.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with paths.lock.open("a") as handle:
+    secure_data_dir(paths.root)
+    with os.fdopen(open_private(paths.lock, os.O_WRONLY | os.O_APPEND), "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -151,8 +161,8 @@ def lease_file(paths: DataPaths, pid: int) -> Path:
 def take_lease(paths: DataPaths) -> None:
     """Record that this process uses the server (the caller holds the lock)."""
     _LEASES[paths] = _LEASES.get(paths, 0) + 1
-    paths.clients.mkdir(parents=True, exist_ok=True)
-    lease_file(paths, os.getpid()).touch()
+    paths.clients.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    touch_private(lease_file(paths, os.getpid()))
 
 
 def drop_lease(paths: DataPaths) -> None:
@@ -249,7 +259,7 @@ def start_embedded(
 ) -> EmbeddedServer:
     """Start a new instance for ``paths`` and record it (the caller holds the lock)."""
     config = prepare_config(paths, role)
-    binary = resolve_binary(settings).path
+    binary = resolve_binary(settings)
     process, port = start_process(binary, config=config, log=paths.log, timeout_s=timeout_s)
     url = f"http://{LOOPBACK}:{port}"
     _STARTED[process.pid] = (process, paths)

@@ -7,12 +7,17 @@ existing server; without ``MEILI_URL`` the commands start and manage an embedded
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from resolver.errors import ConfigError
 from resolver.index_schema import LIVE_INDEX
+
+S = TypeVar("S", bound=BaseSettings)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,3 +43,20 @@ class MeiliSettings(BaseSettings):
     noziri_version_check_s: float = Field(
         default=2.0, gt=0, description="How often a running resolver checks the published version."
     )
+
+
+def read_settings(settings_class: type[S]) -> S:
+    """Build settings from the environment; a wrong value raises :class:`ConfigError`.
+
+    Each problem names the environment variable (``BOT_QUERIES_PER_MINUTE``), not a traceback.
+    """
+    try:
+        return settings_class()
+    except ValidationError as exc:
+        raise ConfigError([setting_problem(error) for error in exc.errors()]) from exc
+
+
+def setting_problem(error: Mapping[str, Any]) -> str:
+    """One validation error as ``VARIABLE: message`` (values of secrets are never shown)."""
+    variable = "_".join(str(part) for part in error["loc"]).upper() or "settings"
+    return f"{variable}: {error['msg']}"

@@ -13,6 +13,8 @@ from typing import Final
 
 import yaml
 
+from resolver.errors import NoziriError
+
 LANGUAGES: Final = ("tg", "ru", "en")
 DEFAULT_LANGUAGE: Final = "en"
 # Telegram clients in these languages usually read Russian better than English.
@@ -20,7 +22,7 @@ RUSSIAN_READERS: Final = frozenset({"ru", "uk", "be", "kk", "ky", "uz"})
 CATALOGUE_DIR: Final = Path(__file__).resolve().parent
 
 
-class CatalogueError(ValueError):
+class CatalogueError(NoziriError, ValueError):
     """A catalogue file is missing, malformed or lacks keys the others have."""
 
 

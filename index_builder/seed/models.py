@@ -1,28 +1,31 @@
-"""The seed's own data model: places, their aliases and the whole gazetteer as read from ``seed/``.
+"""The seed's own data model: places, their addresses and the whole gazetteer read from ``seed/``.
 
 These pydantic models are the boundary for everything read from ``seed/``; only the index builder
 reads them (:mod:`index_builder.seed.load` reads the files, :mod:`index_builder.seed.validate`
 checks the cross-record rules). The domain values the resolver reads back from the published data
-(sectors, inspectors, links, address terms, kinds and districts) live in
+(sectors, inspectors, links, aliases, address terms, kinds and districts) live in
 :mod:`resolver.gazetteer`.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field
 
 from resolver.gazetteer import (
     PLACE_ID_PATTERN,
-    AddressTerm,
+    Aliases,
+    AliasKind,
     District,
     Frozen,
     Link,
+    PlaceAlias,
     PlaceKind,
     Sector,
 )
+
+__all__ = ["Address", "AliasKind", "Aliases", "Gazetteer", "Place", "PlaceAlias"]
 
 
 class Address(Frozen):
@@ -64,32 +67,6 @@ class Place(Frozen):
             if name:
                 return str(name)
         return self.id
-
-
-class AliasKind(StrEnum):
-    """Why an alias exists."""
-
-    OLD = "old"  # a former (often Soviet) official name
-    INFORMAL = "informal"  # what residents call it: Зелёный базар, ЦУМ, Путовский
-    ABBREVIATION = "abbreviation"
-    SPELLING = "spelling"  # a spelling or transcription variant
-
-
-class PlaceAlias(Frozen):
-    """Another name residents use for one place."""
-
-    place_id: str = Field(pattern=PLACE_ID_PATTERN)
-    alias: str = Field(min_length=1)
-    kind: AliasKind
-    lang: Literal["tg", "ru", "en", "latn"] | None = None
-    source: str | None = None
-
-
-class Aliases(Frozen):
-    """Place aliases (``seed/aliases.yaml``) and address words (``seed/terms.yaml``)."""
-
-    places: tuple[PlaceAlias, ...] = ()
-    terms: tuple[AddressTerm, ...] = ()
 
 
 class Gazetteer(Frozen):

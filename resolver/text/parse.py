@@ -17,23 +17,47 @@ from the loaded seed.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from pydantic import BaseModel, ConfigDict
 
 from resolver.gazetteer import TermClass
-from resolver.models import HouseNumber
+from resolver.models import AddressParts, HouseNumber
+from resolver.text.address import (
+    CONTEXT_KINDS,
+    Component,
+    address_parts,
+    districts_named,
+    elsewhere_of,
+    leftover_words,
+    pick_components,
+    read_towns,
+    split_components,
+)
 from resolver.text.distance import edit_distance
-from resolver.text.fold import fold, script_of
+from resolver.text.fold import script_of
 from resolver.text.latin import latin_key
+from resolver.text.morphology import NO_MORPHOLOGY, Morphology, WordForms, word_forms
+from resolver.text.plus_code import find_plus_code
+from resolver.text.tokens import HOUSE_TOKEN, Token, tokenize
+from resolver.text.tokens import neighbour as _neighbour
+from resolver.text.tokens import term_class as _term_class
+from resolver.text.units import (
+    is_home_postcode,
+    mark_postcodes,
+    read_numbers_before_units,
+    read_office_after_floor,
+    read_unit_values,
+    set_aside_function_words,
+    unit_words_are_aside,
+)
 from resolver.text.vocabulary import MAX_NAME_NUMBER_DIGITS, TermMatch, Vocabulary
 
 # An address is short; a 4096-character paste costs parse time for nothing past this, so it is
 # cut here, at a space. The one input cap: the resolver bounds its text with it before parsing.
 MAX_INPUT_CHARS = 256
 MAX_NAME_WORDS = 10  # Meilisearch reads at most 10 query words
-MAX_HOUSE_NUMBER = 9999
 
 # Words a number is part of, not a house number: streets named after dates and anniversaries.
 # Compared by Latin key, so "8 марта", "8 Marta", "40-letiya" and "50 солагии" all match.
@@ -56,18 +80,10 @@ UNIT_CLASSES = {TermClass.HOUSE: "house", TermClass.FLAT: "flat", TermClass.BLOC
 BLOCK_LETTERS = frozenset({"к", "k"})  # "д. 45 к. 2": корпус after a house number
 HOUSE_LETTERS = frozenset("абвгдежзклмнопрстуфabcdefghk")
 
-_HOUSE_TOKEN = re.compile(r"^(\d{1,4})([^\W\d_])?(?:/(\d{1,4}[^\W\d_]?))?$")
+PREPOSITIONS = frozenset({"у", "к", "с", "со", "за", "на", "в", "около", "возле", "near", "by"})
+_HOUSE_LIKE = re.compile(r"^\d{1,4}[^\W\d_]?$")
 _GLUED_UNIT = re.compile(r"^(д|х|h|кв|kv)(\d{1,4}(?:[^\W\d_])?(?:/\d{1,4}[^\W\d_]?)?)$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
-_SEGMENT_BREAK = re.compile(r"[,;\n\r\t]+")
-_GLUED_NUMBER = re.compile(r"[^\W\d_]-(\d{1,2})(?![\d/])")
-_MARKED_NUMBER = re.compile(r"[№#]\s*(\d{1,4})")
-# "1-й проезд", "3-я больница", "2-y proezd", "гузаргоҳи 1-уми": ordinals are never houses.
-_ORDINAL_NUMBER = re.compile(
-    r"(\d{1,3})-?(?:ого|ая|ое|ой|ий|ый|ум|уми|го|й|я|th|st|nd|rd|ogo|aya|oye|oy|iy|yy|ya|y)"
-    r"(?![^\W_])",
-    re.IGNORECASE,
-)
 
 
 # --- the parsed query ----------------------------------------------------------------------------
@@ -83,6 +99,14 @@ class ParsedQuery(BaseModel):
     house: HouseNumber | None = None
     term_classes: tuple[TermClass, ...] = ()
     alternatives: tuple[ParsedQuery, ...] = ()
+    parts: AddressParts = AddressParts()  # postcode, floor, office, district ... (the card's)
+    # One part of a composite address, read alone: the districts the text names (a check that
+    # the place lies there), and how many words of other, unexplained parts it leaves over.
+    districts: frozenset[str] = frozenset()
+    leftover: int = 0
+    stage: int = 1  # 2: context (a mahalla or district beside a street), searched last
+    sentence: bool = False  # the text has verbs around the place: a typo is not enough there
+    initials: tuple[str, ...] = ()  # one-letter words before a name word ("Х." of "Х. Шерози")
 
 
 # --- step 1: bound the input ---------------------------------------------------------------------
@@ -102,60 +126,20 @@ def strip_control_characters(text: str) -> str:
     return _CONTROL.sub(" ", text)
 
 
-def split_segments(text: str) -> list[str]:
-    """Split at commas, semicolons and line breaks ("Рудаки 18, кв 10")."""
-    return [part for part in _SEGMENT_BREAK.split(text) if part.strip()]
+def mark_terms(
+    tokens: list[Token], vocabulary: Vocabulary, lemmas: Mapping[str, str] | None = None
+) -> None:
+    """Mark address phrases; a multi-word phrase keeps its first token and drops the rest.
 
-
-# --- step 2: tokens ------------------------------------------------------------------------------
-
-
-@dataclass
-class Token:
-    """A folded word with what the parser learned about it."""
-
-    text: str
-    segment: int
-    term: TermMatch | None = None
-    role: str = "name"  # name | term | house | flat | block | drop
-    glued: bool = False  # joined to the previous word by a hyphen in the text (Испечак-2)
-    marked: bool = False  # written after № or #
-    filler: bool = False  # the home city or its city word: not reported in term_classes
-    ordinal: bool = False  # written as an ordinal (1-й, 3-я, 2-y): part of a name
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def is_number(self) -> bool:
-        """A bare number (no letter, no slash)."""
-        return self.text.isdigit()
-
-    @property
-    def is_house_shape(self) -> bool:
-        """45, 45а, 45/1, 45а/1 in the house-number range."""
-        found = _HOUSE_TOKEN.match(self.text)
-        return bool(found) and 0 < int(found.group(1)) <= MAX_HOUSE_NUMBER if found else False
-
-
-def tokenize(text: str) -> list[Token]:
-    """Fold each comma-separated part of ``text`` into tokens, noting glued and № numbers."""
-    tokens: list[Token] = []
-    for index, segment in enumerate(split_segments(text)):
-        glued = set(_GLUED_NUMBER.findall(segment))
-        marked = set(_MARKED_NUMBER.findall(segment))
-        ordinal = set(_ORDINAL_NUMBER.findall(segment))
-        tokens += [
-            Token(w, index, glued=w in glued, marked=w in marked, ordinal=w in ordinal)
-            for w in fold(segment).split()
-        ]
-    return tokens
-
-
-def mark_terms(tokens: list[Token], vocabulary: Vocabulary) -> None:
-    """Mark address phrases; a multi-word phrase keeps its first token and drops the rest."""
+    A declined word is also tried in its dictionary form (``адресу`` -> ``адрес``).
+    """
     words = [token.text for token in tokens]
+    lemma_words = [(lemmas or {}).get(word, word) for word in words]
     i = 0
     while i < len(tokens):
         found = vocabulary.match(words, i)
+        if found is None and lemma_words[i] != words[i]:
+            found = vocabulary.match(lemma_words, i)
         if found is None and script_of(words[i]) == "latin":
             found = vocabulary.match_latin(words[i])
         if found is None:
@@ -172,11 +156,22 @@ def mark_terms(tokens: list[Token], vocabulary: Vocabulary) -> None:
 
 def _is_initial(found: TermMatch, words: Sequence[str], i: int, vocabulary: Vocabulary) -> bool:
     """A one-letter street/district word (``к.``, ``н.``) is far more often an initial
-    (``Н. Махсум``); ``г.``/``ш.`` count only before the home city (``г. Душанбе``)."""
+    (``Н. Махсум``); ``г.``/``ш.`` count only before the home city (``г. Душанбе``) or another
+    town, ``н.`` before a district's name (``н. Шоҳмансур``)."""
     if found.size > 1 or len(words[i]) > 1 or found.term_class in UNIT_CLASSES:
         return False
     after = vocabulary.match(words, i + 1) if i + 1 < len(words) else None
-    return not (found.term_class is TermClass.CITY and after is not None and after.home_name)
+    if found.term_class is TermClass.DISTRICT:
+        town = after is not None and after.term_class is TermClass.OTHER_CITY
+        return not town and vocabulary.district_of(words[i + 1 : i + 2]) is None
+    if found.term_class is TermClass.STREET and i and _HOUSE_LIKE.match(words[i - 1]):
+        return False  # "маҳаллаи 112 к. Хувайдуллоев": к. after a number is кӯчаи
+    if found.term_class is not TermClass.CITY:
+        return True
+    if after is not None:
+        return not (after.home_name or after.term_class is TermClass.OTHER_CITY)
+    following = words[i + 1] if i + 1 < len(words) else ""
+    return not following or following in vocabulary.place_words  # г. Сомгар, but Г. Абдулло
 
 
 _MICRODISTRICT_STEM = re.compile(r"^(?:микр|мкр|mikr|mkr)[^\W\d_]{0,9}$")
@@ -213,20 +208,6 @@ def split_glued_units(tokens: list[Token]) -> list[Token]:
 # --- step 3: numbers -----------------------------------------------------------------------------
 
 
-def _neighbour(tokens: list[Token], i: int, step: int) -> Token | None:
-    """The nearest token at ``i + step`` that is not dropped, in the same segment."""
-    j = i + step
-    while 0 <= j < len(tokens) and tokens[j].role == "drop":
-        j += step
-    if 0 <= j < len(tokens) and tokens[j].segment == tokens[i].segment:
-        return tokens[j]
-    return None
-
-
-def _term_class(token: Token | None) -> TermClass | None:
-    return token.term.term_class if token is not None and token.term is not None else None
-
-
 def bind_numbers_to_names(tokens: list[Token]) -> None:
     """Keep numbers that belong to a name: ``91 мкр``, ``мкр 46``, ``1-й проезд``, ``8 марта``."""
     for i, token in enumerate(tokens):
@@ -254,7 +235,9 @@ def assign_unit_numbers(tokens: list[Token]) -> None:
         after = _neighbour(tokens, i, 1)
         if unit is None or after is None or after.role != "name" or not after.is_house_shape:
             continue
-        if "name-number" not in after.notes and not _names_an_institution(tokens, i, after):
+        if _names_an_institution(tokens, i, after):
+            after.notes.append("name-number")  # "Родильный дом № 2": never the house
+        elif "name-number" not in after.notes:
             after.role = unit
             token.role = "drop"
 
@@ -266,10 +249,21 @@ def _names_an_institution(tokens: list[Token], i: int, number: Token) -> bool:
 
 
 def unit_words_without_numbers_are_names(tokens: list[Token]) -> None:
-    """``Дом печати``: a house/flat/block word with no number after it is part of the name."""
-    for token in tokens:
-        if token.role == "term" and _term_class(token) in UNIT_CLASSES:
-            token.role, token.term = "name", None
+    """``Дом печати``: a house/flat/block word with no number after it is part of the name.
+
+    Not before a preposition or a "near" word: "Дом у суда", "дом рядом с цирком" say where
+    the resident's home is.
+    """
+    for i, token in enumerate(tokens):
+        if token.role != "term" or _term_class(token) not in UNIT_CLASSES:
+            continue
+        after = _neighbour(tokens, i, 1)
+        points = after is not None and (
+            after.text in PREPOSITIONS
+            or after.role == "aside"
+            or _term_class(after) is TermClass.NEAR
+        )
+        token.role, token.term = ("aside", token.term) if points else ("name", None)
 
 
 def _is_house_letter(token: Token | None, number: Token) -> bool:
@@ -303,17 +297,25 @@ def house_from_tokens(tokens: Sequence[Token]) -> HouseNumber | None:
     house = next((t for t in tokens if t.role == "house"), None)
     if house is None:
         return None
-    found = _HOUSE_TOKEN.match(house.text)
+    found = HOUSE_TOKEN.match(house.text)
     if found is None:
         return None
     block = next((t.text for t in tokens if t.role == "block"), None)
     flat = next((t.text for t in tokens if t.role == "flat"), None)
     return HouseNumber(
         number=int(found.group(1)),
-        letter=found.group(2),
+        letter=_cyrillic_letter(found.group(2)),
         building=found.group(3) or block,
         flat=flat,
     )
+
+
+_LATIN_HOUSE_LETTER = dict(zip("abvgdezikmnoprstufh", "абвгдезикмнопрстуфх", strict=True))
+
+
+def _cyrillic_letter(letter: str | None) -> str | None:
+    """A house letter as Dushanbe writes it: ``93-a``, ``63A`` -> ``а`` (``81B`` -> ``б``)."""
+    return _LATIN_HOUSE_LETTER.get(letter, letter) if letter else letter
 
 
 def name_from_tokens(tokens: Sequence[Token]) -> str:
@@ -455,6 +457,8 @@ def drop_filler(tokens: list[Token]) -> bool:
         before, after = _neighbour(tokens, i, -1), _neighbour(tokens, i, 1)
         if _term_class(before) is TermClass.CITY and before is not None:
             before.filler = True
+        if _term_class(after) is TermClass.CITY and after is not None:
+            after.filler = True  # "Dushanbe city", "Душанбе шаҳр"
         unsure = unsure or any(t is not None and t.role == "name" for t in (before, after))
     return unsure
 
@@ -465,6 +469,21 @@ def _reading(original: str, tokens: list[Token]) -> ParsedQuery:
         name=name_from_tokens(tokens),
         house=house_from_tokens(tokens),
         term_classes=term_classes_of(tokens),
+        initials=initials_of(tokens),
+    )
+
+
+def initials_of(tokens: list[Token]) -> tuple[str, ...]:
+    """One-letter words written before a name word: the initials of a name (``Х. Шерози``)."""
+    return tuple(
+        token.text
+        for i, token in enumerate(tokens)
+        if token.role == "name"
+        and len(token.text) == 1
+        and token.text.isalpha()
+        and (after := _neighbour(tokens, i, 1)) is not None
+        and after.role == "name"
+        and len(after.text) > 1
     )
 
 
@@ -513,28 +532,44 @@ def _french_reading(reading: ParsedQuery) -> ParsedQuery | None:
     return reading.model_copy(update={"name": _FRENCH_CH.sub("sh", reading.name)})
 
 
-def read_tokens(text: str, vocabulary: Vocabulary) -> list[Token]:
-    """Tokenise and mark address words and name-bound numbers (steps 1-3 before the house)."""
+def read_tokens(text: str, vocabulary: Vocabulary, forms: WordForms | None = None) -> list[Token]:
+    """Tokenise and mark address words, building parts and name-bound numbers (before the house)."""
+    forms = forms or WordForms()
     tokens = split_glued_units(tokenize(text))
-    mark_terms(tokens, vocabulary)
+    mark_terms(tokens, vocabulary, forms.lemmas)
+    mark_postcodes(tokens)
+    set_aside_function_words(tokens, forms.function_words - vocabulary.place_words)
     bind_numbers_to_names(tokens)
+    read_unit_values(tokens)
     assign_unit_numbers(tokens)
+    read_numbers_before_units(tokens)
+    unit_words_are_aside(tokens)
     unit_words_without_numbers_are_names(tokens)
     return tokens
 
 
-def parse_query(text: str, vocabulary: Vocabulary) -> ParsedQuery:
+def parse_query(
+    text: str, vocabulary: Vocabulary, *, morphology: Morphology = NO_MORPHOLOGY
+) -> ParsedQuery:
     """Read ``text`` into a place name, a house number and the address words present.
 
     When the text reads two ways ("Испечак 2": mahalla number or house 2; "гостиница Душанбе"),
-    the first reading is the likelier one and the others are in ``alternatives``.
+    the first reading is the likelier one and the others are in ``alternatives``. A composite
+    address ("район Сино, улица Дилкушо 26/1") is also read part by part, the most specific
+    part first (:mod:`resolver.text.address`); declined Russian words are also read in their
+    dictionary form (:mod:`resolver.text.morphology`).
 
     Example:
         >>> parse_query("ул. Айни, д. 45а", Vocabulary(())).name
         'ул айни'
     """
     bounded = strip_control_characters(truncate_input(text))
-    tokens = read_tokens(bounded, vocabulary)
+    plus_code = find_plus_code(bounded)
+    body = plus_code.rest if plus_code else bounded
+    forms = word_forms(body, morphology)
+    tokens = read_tokens(body, vocabulary, forms)
+    town = read_towns(tokens, vocabulary)
+    read_office_after_floor(tokens)
     unsure_numbers = choose_bare_house(tokens, vocabulary)
     attach_house_letters(tokens)
     assign_flat_after_house(tokens)
@@ -549,10 +584,84 @@ def parse_query(text: str, vocabulary: Vocabulary) -> ParsedQuery:
         )
     if unsure_city:
         others.append(_with_home_city_names(tokens))
-    primary = _reading(text, tokens)
-    readings = [primary, *(_reading(text, option) for option in others)]
-    readings += [french for reading in readings if (french := _french_reading(reading))]
-    alternatives = tuple(
-        reading for reading in dict.fromkeys(readings[1:]) if reading != primary and reading.name
+    components = split_components(tokens, vocabulary)
+    variants = [split_components(option, vocabulary) for option in others]
+    parts = address_parts(
+        tokens,
+        components,
+        plus_code=plus_code.code if plus_code else None,
+        elsewhere=town or elsewhere_of(tokens, components, vocabulary) or _foreign_postcode(tokens),
     )
-    return primary.model_copy(update={"alternatives": alternatives})
+    context = {"parts": parts, "districts": districts_named(components)}
+    primary = _reading(text, tokens).model_copy(update=context)
+    readings = [
+        *_component_readings(tokens, components, primary, vocabulary),
+        primary,
+        *(_reading(text, option) for option in others),
+        *(
+            reading
+            for option, parts_of in zip(others, variants, strict=True)
+            for reading in _component_readings(
+                option, parts_of, _reading(text, option).model_copy(update=context), vocabulary
+            )
+        ),
+    ]
+    readings += [french for reading in readings if (french := _french_reading(reading))]
+    readings = [
+        variant.model_copy(update={"sentence": forms.sentence})
+        for reading in readings
+        for variant in _with_lemmas(reading, forms)
+    ]
+    first = readings[0]
+    alternatives = tuple(
+        reading for reading in dict.fromkeys(readings[1:]) if reading != first and reading.name
+    )
+    return first.model_copy(update={"alternatives": alternatives, "parts": parts})
+
+
+def _foreign_postcode(tokens: Sequence[Token]) -> str | None:
+    """A postcode of another region (735700 is Khujand's): the address is not Dushanbe's."""
+    code = next((t.text for t in tokens if t.role == "postcode"), None)
+    return code if code is not None and not is_home_postcode(code) else None
+
+
+def _component_readings(
+    tokens: list[Token],
+    components: list[Component],
+    primary: ParsedQuery,
+    vocabulary: Vocabulary,
+) -> list[ParsedQuery]:
+    """Each named part of a composite address read alone, the most specific first.
+
+    A text of one part needs none (the whole reading is that part), unless that part is a
+    district written in a form the index does not hold ("в Фирдавсинском районе"): a district
+    is read by its own name.
+    """
+    ranked = pick_components(components, tokens)
+    if len(ranked) < 2 and not any(c.district and c.typed for c in ranked):
+        return []
+    readings = []
+    for rank, component in enumerate(ranked):
+        words = [tokens[i] for i in component.words]
+        name = name_from_tokens(words)
+        if component.district and tuple(name.split()) not in vocabulary.districts:
+            name = vocabulary.district_name(component.district) or name  # "Фирдавсинском"
+        reading = primary.model_copy(
+            update={
+                "name": name,
+                "term_classes": (component.term,) if component.term else (),
+                "leftover": leftover_words(component, components),
+                "stage": 2 if component.kind in CONTEXT_KINDS and rank else 1,
+            }
+        )
+        readings.append(reading)
+    return readings
+
+
+def _with_lemmas(reading: ParsedQuery, forms: WordForms) -> list[ParsedQuery]:
+    """A reading, then the same reading with declined words in their dictionary form."""
+    words = reading.name.split()
+    lemmas = [forms.lemmas.get(word, word) for word in words]
+    if lemmas == words:
+        return [reading]
+    return [reading, reading.model_copy(update={"name": " ".join(lemmas)})]

@@ -6,14 +6,23 @@ one-letter-off index built next to the phrases it indexes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from resolver.gazetteer import AddressTerm, TermClass
+from resolver.text.distance import edit_distance
 from resolver.text.fold import fold, script_of
 from resolver.text.latin import latin_key
 
 MAX_PHRASE_WORDS = 4
+_ADJECTIVE_END = re.compile(r"(?:[ие]?н?ск[^\W\d_]{1,3}|и|ро)$")  # Сино-йский, Сино-и
+_SUFFIX_END = re.compile(r"ск[^\W\d_]{1,3}$")  # Зарафшан-ский
+_CASE_ENDINGS = frozenset({"е", "а", "у", "ом", "ои", "ем", "ске", "ска"})
+# What an ending adds to a district's name (Latin-keyed): a Russian adjective or case
+# (Шохмансур-ский, Фирдавси-йский, Шохмансур-а), a Tajik izafat or object marker (Сино-и,
+# Фирдавси-ро).
+_ENDING_OF = re.compile(r"^(?:[iey]?n?sk[a-z]{1,3}|i|yi|ii|ro|iro|a|u|e|om)$")
 MIN_TYPO_WORD_LETTERS = 6  # address words this long are matched one letter off (микорайон)
 MAX_NAME_NUMBER_DIGITS = 2  # "Испечак 2", "Зарафшон 12": longer numbers are houses
 
@@ -25,6 +34,7 @@ class TermMatch:
     term_class: TermClass
     size: int
     home_name: bool = False  # the home city or country (Душанбе, Таджикистан): pure filler
+    shared: bool = False  # another town's name that is also a Dushanbe name (Бохтар, Ваҳдат)
 
 
 def _phrase_keys(spelling: str) -> list[tuple[str, ...]]:
@@ -43,19 +53,101 @@ class Vocabulary:
         terms: The address terms (``Gazetteer.aliases.terms``).
         numbered_names: Folded "name number" pairs that are place names (``испечак 2``), so
             "Испечак 2" reads as a name first; see :func:`numbered_names_from`.
+        place_words: Folded words of the gazetteer's names. Another town's name that is also
+            a Dushanbe name (Бохтар, Гулистон: streets here) is ``shared``: the parser takes it
+            for the town only where the text says so (:func:`resolver.text.address.read_towns`).
+        districts: Folded district names (without their type word) and the district each names:
+            ``("сино",) -> "sino"``, so "район Сино" beside a street is read as context.
     """
 
-    def __init__(self, terms: Iterable[AddressTerm], *, numbered_names: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        terms: Iterable[AddressTerm],
+        *,
+        numbered_names: Iterable[str] = (),
+        place_words: Iterable[str] = (),
+        districts: Mapping[tuple[str, ...], str] | None = None,
+    ) -> None:
+        ours = frozenset(place_words)
         phrases: dict[tuple[str, ...], TermMatch] = {}
         for term in terms:
             for spelling in term.spellings:
                 home = term.term_class is TermClass.CITY and spelling[:1].isupper()
-                for key in _phrase_keys(spelling):
-                    phrases.setdefault(key, TermMatch(term.term_class, len(key), home))
+                keys = _phrase_keys(spelling)
+                shared = term.term_class is TermClass.OTHER_CITY and any(
+                    ours.intersection(key) for key in keys
+                )
+                for key in keys:
+                    phrases.setdefault(key, TermMatch(term.term_class, len(key), home, shared))
         self._phrases: Mapping[tuple[str, ...], TermMatch] = phrases
         self._longest = min(MAX_PHRASE_WORDS, max((len(key) for key in phrases), default=1))
         self._near = _one_letter_off(phrases)
         self.numbered_names = frozenset(numbered_names)
+        self.districts: Mapping[tuple[str, ...], str] = dict(districts or {})
+        self._district_keys = [
+            (tuple(latin_key(word) for word in name), code) for name, code in self.districts.items()
+        ]
+        self.place_words = ours
+        self._words_by_start: dict[str, list[str]] = {}
+        for word in ours:
+            if len(word) >= 5:
+                self._words_by_start.setdefault(word[:2], []).append(word)
+        self._home_words = [
+            key[0] for key, found in phrases.items() if found.home_name and len(key) == 1
+        ]
+        self._towns = {
+            key[0]: found
+            for key, found in phrases.items()
+            if found.term_class is TermClass.OTHER_CITY and len(key) == 1
+        }
+
+    def town_of(self, word: str) -> TermMatch | None:
+        """Another town named in a Russian case form: "в Кулябе", "из Худжанда", "Вахдате"."""
+        for size in range(1, 4):
+            found = self._towns.get(word[:-size]) if len(word) > size + 3 else None
+            if found is not None and word[-size:] in _CASE_ENDINGS:
+                return found
+        return None
+
+    def is_ours(self, word: str) -> bool:
+        """Whether a word is (a form of) a Dushanbe name word: "зарафшанскии" of "зарафшон"."""
+        if word in self.place_words:
+            return True
+        stems = {_ADJECTIVE_END.sub("", word), _SUFFIX_END.sub("", word)}
+        return any(
+            edit_distance(stem, name, limit=1) <= 1
+            for stem in stems
+            if len(stem) >= 5
+            for name in self._words_by_start.get(stem[:2], ())
+        )
+
+    def is_home_like(self, text: str) -> bool:
+        """Whether ``text`` is the home city's name, maybe with a typo (Душаннбе, Дкшанбе)."""
+        words = text.split()
+        return len(words) == 1 and any(
+            edit_distance(words[0], home, limit=2) <= 2 for home in self._home_words
+        )
+
+    def district_name(self, code: str) -> str | None:
+        """The district's name as the index holds it (its first name in the seed), folded."""
+        return next((" ".join(name) for name, c in self.districts.items() if c == code), None)
+
+    def district_of(self, words: Sequence[str]) -> str | None:
+        """The district that ``words`` name, if any, however it is written.
+
+        "сино", "исмоили сомони", "и сомони" (an initial), "сомони" (the surname alone),
+        "shokhmansur" (another romanisation), "шохмансурскии" (a Russian adjective),
+        "фирдавсии", "синои", "фирдавсиро" (Tajik izafat and object endings).
+        """
+        if not words:
+            return None
+        found = self.districts.get(tuple(words))
+        if found is not None:
+            return found
+        keys = [latin_key(word) for word in words]
+        return next(
+            (code for name, code in self._district_keys if _names_district(keys, name)), None
+        )
 
     def match(self, words: Sequence[str], start: int) -> TermMatch | None:
         """Return the longest address phrase starting at ``words[start]``, if any."""
@@ -85,12 +177,32 @@ class Vocabulary:
         return found if found is not None and found.size == 1 else None
 
 
+def _names_district(words: Sequence[str], name: Sequence[str]) -> bool:
+    """Whether Latin-keyed ``words`` write the district ``name``: its last words, each in full
+    (an ending or one typo allowed in long words) or as an initial."""
+    if not words or len(words) > len(name) or len(words[-1]) < 3:
+        return False
+    return all(
+        _writes_word(word, part) for word, part in zip(words, name[-len(words) :], strict=True)
+    )
+
+
+def _writes_word(word: str, name_word: str) -> bool:
+    if word == name_word or (len(word) == 1 and name_word.startswith(word)):
+        return True
+    if word.startswith(name_word) and _ENDING_OF.match(word[len(name_word) :]):
+        return True
+    return len(word) >= 5 and edit_distance(word, name_word, limit=1) <= 1
+
+
 def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 def _is_city(found: TermMatch) -> bool:
-    return found.term_class is TermClass.CITY
+    """Words never matched one letter off: cities and towns are parts of names (Пойтахт), and
+    a filler word one letter off is usually a name ("Хороге" is not "хорошо")."""
+    return found.term_class in {TermClass.CITY, TermClass.OTHER_CITY, TermClass.FILLER}
 
 
 def _one_letter_off(phrases: Mapping[tuple[str, ...], TermMatch]) -> dict[str, TermMatch]:

@@ -32,6 +32,7 @@ def make_sector(**overrides: Any) -> Sector:
         "name": "Rudaki North",
         "office_address_tg": "хиёбони Рӯдакӣ 80",
         "office_address_ru": "проспект Рудаки 80",
+        "office_address_en": "Rudaki Avenue, 80",
         "officer": make_officer(),
     }
     return Sector(**(values | overrides))
@@ -71,6 +72,8 @@ class FakeResolver:
 
     answers: dict[str, Resolution] = field(default_factory=dict)
     choices: dict[str, Resolution] = field(default_factory=dict)
+    # (street place id, house label) -> the answer for a house typed after "which house?"
+    houses: dict[tuple[str, str], Resolution] = field(default_factory=dict)
     down: bool = False
     delay_s: float = 0.0
     asked: list[str] = field(default_factory=list)
@@ -88,9 +91,11 @@ class FakeResolver:
     async def choose(
         self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
     ) -> Resolution:
-        """Look a pressed choice up in the ``choices`` table."""
+        """Look a pressed choice, or a house on a street, up in ``choices`` / ``houses``."""
         if self.down:
             raise ServiceUnavailableError("Meilisearch is down (fake)")
+        if house is not None and (choice_id, house.label()) in self.houses:
+            return self.houses[(choice_id, house.label())]
         return self.choices.get(choice_id, Resolution(query=choice_id, status=Status.NOT_FOUND))
 
     async def aclose(self) -> None:

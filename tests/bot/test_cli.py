@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from bot.__main__ import build_parser, compose_services, main
+from bot.__main__ import build_parser, compose_services, main, run_telegram
+from bot.i18n import CatalogueError, load_catalogue
+from bot.offline.fake_api import FakeBotApi
 from bot.settings import BotSettings
-from tests.bot.fakes import FakeResolver, FakeSectors
+from resolver.__main__ import describe_candidate
+from resolver.__main__ import main as resolver_main
+from resolver.errors import ConfigError, NoziriError
+from search_platform.settings import PROJECT_ROOT
+from tests.bot.conftest import MakeServices
+from tests.bot.fakes import FakeResolver, FakeSectors, make_candidate, make_officer, make_sector
 
 
 def test_without_an_index_the_bot_says_how_to_build_it(
@@ -17,7 +30,7 @@ def test_without_an_index_the_bot_says_how_to_build_it(
     monkeypatch.setenv("NOZIRI_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("MEILI_URL", "http://127.0.0.1:9")
     monkeypatch.delenv("MEILI_SEARCH_KEY", raising=False)
-    assert main(["chat"]) == 2
+    assert main(["chat"]) == 1
     assert "python -m index_builder build" in capsys.readouterr().err
 
 
@@ -37,3 +50,121 @@ def test_services_follow_the_settings(tmp_path: Path, monkeypatch: pytest.Monkey
     assert services.limiter.per_minute == 7
     assert services.reply_deadline_s == 1.5
     assert services.unresolved.path == tmp_path / "unresolved.jsonl"
+
+
+@pytest.fixture
+def broken_seed(tmp_path: Path) -> Path:
+    """A copy of the seed with a typo in a field name of ``places.yaml``."""
+    seed = tmp_path / "seed"
+    shutil.copytree(PROJECT_ROOT / "seed", seed)
+    places = seed / "places.yaml"
+    places.write_text(places.read_text(encoding="utf-8").replace("  kind:", "  knid:", 1))
+    return seed
+
+
+@pytest.mark.parametrize("module", ["bot", "resolver"])
+def test_a_seed_typo_is_reported_by_file_and_line_without_a_traceback(
+    module: str, broken_seed: Path, tmp_path: Path
+) -> None:
+    env = os.environ | {"NOZIRI_SEED_DIR": str(broken_seed), "NOZIRI_DATA_DIR": str(tmp_path)}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    args = ["chat"] if module == "bot" else ["Рудаки 45"]
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "places.yaml:" in done.stderr and "'knid'" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("BOT_QUERIES_PER_MINUTE", "many"),
+        ("BOT_REPLY_DEADLINE_S", "60"),
+        ("TELEGRAM_WEBHOOK_PORT", "0"),
+        ("MEILI_TIMEOUT_S", "-1"),
+    ],
+)
+def test_a_wrong_setting_is_named_and_exits_1(
+    variable: str,
+    value: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["chat"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: configuration error:") and variable in err
+
+
+def test_the_resolver_cli_names_a_wrong_setting_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MEILI_TIMEOUT_S", "soon")
+    assert resolver_main(["Рудаки 45"]) == 1
+    assert "MEILI_TIMEOUT_S" in capsys.readouterr().err
+
+
+def test_a_broken_catalogue_is_a_setup_error(tmp_path: Path) -> None:
+    (tmp_path / "tg.yaml").write_text("- not a mapping\n")
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(tmp_path)
+    assert isinstance(caught.value, NoziriError)
+
+
+@pytest.mark.parametrize(
+    ("name_ru", "name_tg", "shown"),
+    [
+        ("Азамат Каримов", "Азамат Каримов", "Азамат Каримов (captain"),
+        ("Фарход Зоиров", "Фарҳод Зоиров", "Фарход Зоиров / Фарҳод Зоиров (captain"),
+    ],
+)
+def test_the_resolver_cli_names_an_inspector_once_per_spelling(
+    name_ru: str, name_tg: str, shown: str
+) -> None:
+    officer = make_officer(name_ru=name_ru, name_tg=name_tg)
+    [_, line] = describe_candidate(make_candidate(sector=make_sector(officer=officer)))
+    assert shown in line
+    assert line.count(name_ru) == 1
+
+
+def test_the_resolver_cli_writes_the_phone_as_the_card_does() -> None:
+    [_, line] = describe_candidate(make_candidate())
+    assert "+992 00 123 45 67" in line
+
+
+def test_the_resolver_cli_says_which_old_name_was_read() -> None:
+    [line, _] = describe_candidate(make_candidate(matched_old_name="улица Ленина"))
+    assert "old name “улица Ленина”" in line
+
+
+def test_a_token_telegram_refuses_is_a_configuration_error(
+    make_services: MakeServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ready, stop = threading.Event(), threading.Event()
+    roots: list[str] = []
+
+    async def serve() -> None:
+        async with FakeBotApi() as api:
+            roots.append(api.root)
+            ready.set()
+            while not stop.is_set():
+                await asyncio.sleep(0.02)
+
+    server = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    server.start()
+    assert ready.wait(10)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", roots[0])
+    try:
+        with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
+            run_telegram(make_services(), BotSettings(_env_file=None), "999:refused-token")
+    finally:
+        stop.set()
+        server.join(10)

@@ -98,8 +98,8 @@ async def test_a_typed_address_gets_the_inspector_card(make_services: MakeServic
     assert reply.params["parse_mode"] == "HTML"
     for expected in (
         "Каримов Далер",
-        "капитан",
-        "+992007654321",
+        "Капитан",
+        "+992 00 765 43 21",
         "улица Айни, дом 45",
         "SHM-07",
         "Шохмансур",
@@ -116,7 +116,7 @@ async def test_save_as_contact_sends_the_inspector(make_services: MakeServices) 
         since = api.mark()
         api.press_button(RU, sent_message_id(api, card), inline_keyboard(card)[0]["callback_data"])
         contact = await api.wait_for("sendContact", since=since, chat_id=RU.id)
-    assert contact.params["phone_number"] == "+992007654321"
+    assert contact.params["phone_number"] == "+992 00 765 43 21"
     assert contact.params["first_name"] == "Каримов Далер"
 
 
@@ -381,7 +381,7 @@ async def test_offline_terminal_chat_shows_texts_and_numbered_buttons(
     assert "(1) улица Айни · улица, Шохмансур" in shown
     assert "(3) Ничего из этого" in shown
     assert "bot (edited):" in shown and "Каримов Далер" in shown
-    assert "[contact] Каримов Далер +992007654321" in shown
+    assert "[contact] Каримов Далер +992 00 765 43 21" in shown
     assert "📍 Ваше местоположение" in shown
     assert "inline results:" in shown and "you (via the bot):" in shown
     assert "<b>" not in shown
@@ -432,12 +432,9 @@ async def test_a_split_street_press_offers_its_house_ranges_then_the_card(
             EN, sent_message_id(api, question), inline_keyboard(segments)[1]["callback_data"]
         )
         card = await api.wait_for("editMessageText", since=since, chat_id=EN.id)
-    assert segments.params["text"].startswith("Rudaki Avenue is split between several inspectors")
-    assert labels == [
-        "Rudaki Avenue · avenue, Ismoili Somoni · houses 1–99, odd",
-        "Rudaki Avenue · avenue, Ismoili Somoni · houses 2 and up, even",
-        "None of these",
-    ]
+    assert segments.params["text"].startswith("Rudaki Avenue: the houses are split between")
+    assert "Which house? Type the number, or choose a range." in segments.params["text"]
+    assert labels == ["Houses 1–99, odd", "Houses 2 and up, even", "None of these"]
     assert "Bahrom Saidov" in card.params["text"] and "houses 2 and up, even" in card.params["text"]
 
 
@@ -453,8 +450,8 @@ async def test_a_split_street_the_resolver_cannot_expand_asks_for_the_house(
         )
         edit = await api.wait_for("editMessageText", since=since, chat_id=EN.id)
     assert (
-        "Rudaki Avenue is served by several inspectors. Please add the house number"
-        in edit.params["text"]
+        "Rudaki Avenue: the houses are split between several inspectors. Type the house number"
+        in (edit.params["text"])
     )
 
 

@@ -185,7 +185,11 @@ async def test_conversation_with_the_real_resolver(
 
         question = await say(api, EN, SPLIT_STREET_QUERY)
         buttons = inline_keyboard(question)
-        assert len(buttons) == min(5, len(split.candidates)) + 1
+        one_street = len({c.place_id for c in split.candidates}) == 1
+        assert (
+            len(buttons)
+            == (len(split.candidates) if one_street else min(5, len(split.candidates))) + 1
+        )
         since = api.mark()
         api.press_button(EN, last_bot_message_id(api, EN.id), buttons[0]["callback_data"])
         edit = await api.wait_for("editMessageText", since=since, chat_id=EN.id, timeout=10)
@@ -193,7 +197,7 @@ async def test_conversation_with_the_real_resolver(
         if first.sector is not None:
             assert first.sector.officer.name_en in edit.params["text"]
         else:  # a whole split street: the bot offers its house ranges
-            assert "is split between several inspectors" in edit.params["text"]
+            assert "the houses are split between several inspectors" in edit.params["text"]
             assert len(inline_keyboard(edit)) > 2
 
         nowhere = await say(api, RU, NOWHERE_QUERY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.throttle import QueryLimiter
+from bot.throttle import NoticeWindow, QueryLimiter, Verdict, judge
 
 
 @dataclass
@@ -58,3 +58,24 @@ def test_idle_users_are_forgotten_when_there_are_many() -> None:
     clock.now += 60
     limiter.allow(99)
     assert set(limiter.buckets) == {99}
+
+
+def test_past_the_limit_a_user_is_told_once_per_window_then_ignored() -> None:
+    clock = Clock()
+    limiter = QueryLimiter(per_minute=6, burst=2, clock=clock)
+    notices = NoticeWindow(window_s=60)
+    verdicts = [judge(limiter, notices, 1) for _ in range(5)]
+    assert verdicts == [Verdict.ANSWER] * 2 + [Verdict.NOTICE] + [Verdict.IGNORE] * 2
+    clock.now += 10  # one token back, still inside the window
+    assert [judge(limiter, notices, 1) for _ in range(2)] == [Verdict.ANSWER, Verdict.IGNORE]
+    clock.now += 50  # the window has passed
+    assert judge(limiter, notices, 1) is Verdict.ANSWER
+    assert [judge(limiter, notices, 1) for _ in range(5)].count(Verdict.NOTICE) == 1
+
+
+def test_old_notices_are_forgotten_when_there_are_many() -> None:
+    notices = NoticeWindow(window_s=60, max_users=3)
+    for user in range(3):
+        assert notices.claim(user, now=0.0)
+    assert notices.claim(99, now=61.0)
+    assert set(notices.last) == {99}

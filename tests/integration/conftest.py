@@ -34,7 +34,7 @@ from pydantic import SecretStr
 from resolver.errors import NoziriError
 from search_platform.connection import Endpoint
 from search_platform.files import MAX_INDEXING_MEMORY, write_server_config
-from search_platform.install import MEILISEARCH, resolve_binary
+from search_platform.install import MEILISEARCH, BinarySource, ResolvedBinary, resolve_binary
 from search_platform.process import LOOPBACK, free_port, start_process, stop_process
 from search_platform.settings import MeiliSettings
 
@@ -125,7 +125,8 @@ def container_meili(image: str, master_key: str) -> Iterator[Endpoint]:
 def process_meili(binary: Path, master_key: str, workdir: Path) -> Iterator[Endpoint]:
     """Run the binary as a plain process with its own database under ``workdir``."""
     config = write_server_config(workdir / "meili.toml", db=workdir / "db", master_key=master_key)
-    process, port = start_process(binary, config=config, log=workdir / "meili.log")
+    named = ResolvedBinary(binary, BinarySource.MEILI_BINARY)  # as if named by MEILI_BINARY
+    process, port = start_process(named, config=config, log=workdir / "meili.log")
     try:
         yield Endpoint(url=f"http://{LOOPBACK}:{port}", api_key=SecretStr(master_key))
     finally:

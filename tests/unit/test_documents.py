@@ -70,6 +70,7 @@ def make_sector(sector_id: str = "SHM-01") -> Sector:
         name=sector_id,
         office_address_tg="кӯчаи Айнӣ 1",
         office_address_ru="ул. Айни 1",
+        office_address_en="Aini Street, 1",
         officer=officer,
     )
 
@@ -249,9 +250,13 @@ def test_geo_point_only_with_both_coordinates() -> None:
     assert documents[0].model_dump(by_alias=True)["_geo"] == {"lat": 38.57, "lng": 68.78}
 
 
-def test_district_codes_are_strings() -> None:
+def test_district_codes_are_strings_the_seeds_first_then_those_of_linked_sectors() -> None:
     place = make_place(districts=(District.SINO, District.FIRDAVSI))
-    assert only(build_documents(make_gazetteer((place,)))).district == ["sino", "firdavsi"]
+    gazetteer = make_gazetteer((place,))
+    linked = {sector.district.value for sector in gazetteer.sectors}
+    district = only(build_documents(gazetteer)).district
+    assert district[:2] == ["sino", "firdavsi"]
+    assert set(district) == {"sino", "firdavsi", *linked}
 
 
 def test_avenue_and_market_outrank_an_office() -> None:

@@ -34,6 +34,7 @@ def make_sector(sector_id: str) -> Sector:
         name=sector_id,
         office_address_tg="кӯчаи Бохтар 1",
         office_address_ru="улица Бохтар, 1",
+        office_address_en="1 Bokhtar Street",
         officer=officer,
     )
 

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resolver import normalize, parse
+from resolver.text import fold as fold_module
+from resolver.text import morphology, parse, plus_code
 from resolver.text.distance import edit_distance
 from resolver.text.fold import FOLD_STEPS, fold, script_of
 from resolver.text.latin import latin_key
@@ -444,6 +445,6 @@ def test_fold_a_short_query_in_under_50_microseconds() -> None:
     assert best < 50e-6  # measured ~10-15 µs; the margin absorbs a busy CI machine
 
 
-@pytest.mark.parametrize("module", [normalize, parse])
+@pytest.mark.parametrize("module", [fold_module, parse, morphology, plus_code])
 def test_docstring_examples_hold(module: ModuleType) -> None:
     assert doctest.testmod(module).failed == 0

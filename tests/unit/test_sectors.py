@@ -37,6 +37,7 @@ def make_sector(sector_id: str, number: int) -> Sector:
         name=f"участок {number}",
         office_address_tg="кӯчаи Бохтар 1",
         office_address_ru="улица Бохтар, 1",
+        office_address_en="Bokhtar Street, 1",
         officer=officer,
     )
 

@@ -78,6 +78,7 @@ def make_sector() -> Callable[..., Sector]:
             "name": f"участок {sector_id}",
             "office_address_tg": "кӯчаи Бохтар 1",
             "office_address_ru": "улица Бохтар, 1",
+            "office_address_en": "Bokhtar Street, 1",
             "officer": officer,
         }
         return Sector.model_validate(values | overrides)
@@ -379,12 +380,13 @@ def test_reports_file_without_its_list() -> None:
 def test_reports_nested_field_of_officer() -> None:
     text = (
         "sectors:\n- id: SOM-01\n  district: somoni\n  name: x\n  office_address_tg: x\n"
-        "  office_address_ru: x\n  officer:\n    name_tg: x\n    name_ru: x\n    name_en: x\n"
+        "  office_address_ru: x\n  office_address_en: x\n"
+        "  officer:\n    name_tg: x\n    name_ru: x\n    name_en: x\n"
         "    rank: captain\n    phone: '+992 93 123 45 67'\n    reception_hours: x\n"
     )
     errors = parse_errors(sectors_yaml=text)
     assert len(errors) == 1
-    assert errors[0].startswith("sectors.yaml:12: SOM-01.officer.phone: String should match")
+    assert errors[0].startswith("sectors.yaml:13: SOM-01.officer.phone: String should match")
 
 
 def test_reports_second_polygon_for_a_sector() -> None:

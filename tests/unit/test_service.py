@@ -13,9 +13,13 @@ from index_builder.published import published_data, stamped
 from index_builder.seed.load import load_gazetteer
 from index_builder.seed.models import Gazetteer
 from resolver.backend import Hit, SearchQuery
+from resolver.decide import Verdict
+from resolver.gazetteer import TermClass
 from resolver.index_schema import PlaceDocument
 from resolver.models import Status
-from resolver.service import AwaitingResolver, Pipeline, Resolver
+from resolver.rank import Scored
+from resolver.readings import Reading
+from resolver.service import AwaitingResolver, Pipeline, Resolver, is_unsure
 from search_platform.settings import PROJECT_ROOT
 
 
@@ -99,6 +103,24 @@ def test_city_alone_a_bare_number_or_an_unreadable_word_never_settles(
     assert resolver.resolve(text).status is not Status.RESOLVED
 
 
+@pytest.mark.parametrize(
+    ("kind", "terms", "fallback", "unsure"),
+    [
+        ("microdistrict", {TermClass.MICRODISTRICT}, True, False),  # "91 мкр"
+        ("microdistrict", set(), True, True),  # "91"
+        ("street", {TermClass.MICRODISTRICT}, True, True),  # "мкр 12" read as a street
+        ("landmark", set(), False, False),  # a name read for sure
+    ],
+)
+def test_a_fallback_reading_is_sure_only_when_its_type_word_names_the_kind(
+    kind: str, terms: set[TermClass], fallback: bool, unsure: bool
+) -> None:
+    document = PlaceDocument(id="dyu-0209", place_id="dyu-0209", kind=kind)
+    verdict = Verdict("resolved", (Scored(document, 1.0, 1.0, ()),))
+    reading = Reading(("91",), ("91",), None, frozenset(terms), fallback=fallback)
+    assert is_unsure(verdict, reading) is unsure
+
+
 def test_4096_character_paste_is_answered_from_its_start(resolver: Resolver) -> None:
     paste = "Зелёный базар, " + "x" * 4081
     resolution = resolver.resolve(paste)
@@ -111,6 +133,37 @@ def test_split_street_without_house_offers_its_segments(resolver: Resolver) -> N
     assert resolution.status is Status.AMBIGUOUS
     assert {c.place_id for c in resolution.candidates} == {"dyu-0013"}
     assert all(c.sector is not None for c in resolution.candidates)
+
+
+def test_split_street_without_house_offers_every_house_range(
+    resolver: Resolver, gazetteer: Gazetteer
+) -> None:
+    ranges = [link for link in gazetteer.links if link.place_id == "dyu-0013"]
+    assert len(ranges) > 5
+    resolution = resolver.resolve("проспект Рудаки")
+    assert len(resolution.candidates) == len(ranges)
+
+
+@pytest.mark.parametrize("text", ["ул. Ленина 45", "проспект Ленина", "Lenina 20"])
+def test_a_candidate_found_by_an_old_name_tells_which(resolver: Resolver, text: str) -> None:
+    resolution = resolver.resolve(text)
+    assert resolution.candidates and resolution.candidates[0].place_id == "dyu-0013"
+    assert resolution.candidates[0].matched_old_name == "Ленина"  # улица and проспект Ленина
+
+
+def test_an_old_name_of_one_form_is_given_whole(resolver: Resolver) -> None:
+    resolution = resolver.resolve("Железнодорожный район")
+    assert resolution.candidates and resolution.candidates[0].place_id == "dyu-0004"
+    assert resolution.candidates[0].matched_old_name == "Железнодорожный район"
+
+
+@pytest.mark.parametrize("text", ["проспект Рудаки 45", "Rudaki 45", "ЦУМ"])
+def test_a_candidate_found_by_its_current_name_has_no_old_name(
+    resolver: Resolver, text: str
+) -> None:
+    resolution = resolver.resolve(text)
+    assert resolution.candidates
+    assert all(c.matched_old_name is None for c in resolution.candidates)
 
 
 def test_choosing_a_segment_resolves_to_its_inspector(resolver: Resolver) -> None:
