@@ -39,7 +39,7 @@ from bot.security import (
 from bot.settings import BotSettings
 from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog, format_report, group_queries
-from resolver.errors import NoziriError, SetupError
+from resolver.errors import ConfigError, NoziriError, SetupError
 from search_platform.files import secure_data_dir
 from search_platform.settings import MeiliSettings, read_settings
 
@@ -141,9 +141,12 @@ def secrets_kept(*values: str | None) -> Iterator[None]:
     try:
         yield
     except InvalidToken:
-        raise SetupError(
-            "the Bot API server refused TELEGRAM_BOT_TOKEN: check the token (@BotFather gives "
-            "it) and, if set, that TELEGRAM_API_BASE_URL is the server the bot is registered on."
+        raise ConfigError(
+            [
+                "TELEGRAM_BOT_TOKEN: the Bot API server refused the token; copy it from "
+                "@BotFather and, if set, check that TELEGRAM_API_BASE_URL is the server the bot "
+                "is registered on"
+            ]
         ) from None
     except TelegramError as exc:
         raise SetupError(

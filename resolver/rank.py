@@ -231,6 +231,12 @@ def best_name_match(
     return best
 
 
+def named_with_type_word(names: Iterable[str], extra: Sequence[str]) -> bool:
+    """Whether one of the place's names starts with a word the parser set aside as a type word."""
+    words = set(extra)
+    return any((name.split() or [""])[0] in words for name in names)
+
+
 def kind_fits(document: PlaceDocument, terms: frozenset[TermClass]) -> bool | None:
     """Whether the query's type words fit the kind (None when the query had none that tell)."""
     telling = [KIND_FOR_TERM[t] for t in terms if t in KIND_FOR_TERM]
@@ -275,6 +281,8 @@ def score_hit(
     if match.edits:
         reasons.append(f"{match.edits} typo(s)")
     fits = kind_fits(doc, terms)
+    if fits is False and named_with_type_word(every_name, extra):
+        fits = True  # a mahalla also known as "улица А. Мухторова": the type word is its name's
     if fits is not None:
         score += 0.05 if fits else -0.05
         reasons.append("kind fits" if fits else "kind differs")

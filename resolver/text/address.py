@@ -166,7 +166,7 @@ def _read_district(component: Component, tokens: Sequence[Token], vocabulary: Vo
     if component.kind not in {"district", "plain", "landmark"} or not component.words:
         return
     words = [tokens[i].text for i in component.words if len(tokens[i].text) > 1]
-    found = vocabulary.district_of(words) if words else None
+    found = vocabulary.district_of(words, typos=component.typed) if words else None
     if found is not None and not component.has_house:
         component.kind, component.district = "district", found
         component.term = TermClass.DISTRICT
@@ -266,8 +266,10 @@ def elsewhere_of(
 
 
 def districts_named(components: Sequence[Component]) -> frozenset[str]:
-    """The districts the text names as context."""
-    return frozenset(c.district for c in components if c.district)
+    """The districts the text names as context: with a district word ("район Сино"), or beside
+    another named part ("Сино, Дилкушо 26"). A lone name ("Сомон") is a name, not context."""
+    others = [c for c in components if c.words and not c.district]
+    return frozenset(c.district for c in components if c.district and (c.typed or others))
 
 
 def leftover_words(chosen: Component, components: Sequence[Component]) -> int:

@@ -132,7 +132,7 @@ class Vocabulary:
         """The district's name as the index holds it (its first name in the seed), folded."""
         return next((" ".join(name) for name, c in self.districts.items() if c == code), None)
 
-    def district_of(self, words: Sequence[str]) -> str | None:
+    def district_of(self, words: Sequence[str], *, typos: bool = True) -> str | None:
         """The district that ``words`` name, if any, however it is written.
 
         "сино", "исмоили сомони", "и сомони" (an initial), "сомони" (the surname alone),
@@ -146,7 +146,12 @@ class Vocabulary:
             return found
         keys = [latin_key(word) for word in words]
         return next(
-            (code for name, code in self._district_keys if _names_district(keys, name)), None
+            (
+                code
+                for name, code in self._district_keys
+                if _names_district(keys, name, typos=typos)
+            ),
+            None,
         )
 
     def match(self, words: Sequence[str], start: int) -> TermMatch | None:
@@ -177,22 +182,23 @@ class Vocabulary:
         return found if found is not None and found.size == 1 else None
 
 
-def _names_district(words: Sequence[str], name: Sequence[str]) -> bool:
+def _names_district(words: Sequence[str], name: Sequence[str], *, typos: bool = True) -> bool:
     """Whether Latin-keyed ``words`` write the district ``name``: its last words, each in full
     (an ending or one typo allowed in long words) or as an initial."""
     if not words or len(words) > len(name) or len(words[-1]) < 3:
         return False
     return all(
-        _writes_word(word, part) for word, part in zip(words, name[-len(words) :], strict=True)
+        _writes_word(word, part, typos=typos)
+        for word, part in zip(words, name[-len(words) :], strict=True)
     )
 
 
-def _writes_word(word: str, name_word: str) -> bool:
+def _writes_word(word: str, name_word: str, *, typos: bool = True) -> bool:
     if word == name_word or (len(word) == 1 and name_word.startswith(word)):
         return True
     if word.startswith(name_word) and _ENDING_OF.match(word[len(name_word) :]):
         return True
-    return len(word) >= 5 and edit_distance(word, name_word, limit=1) <= 1
+    return typos and len(word) >= 5 and edit_distance(word, name_word, limit=1) <= 1
 
 
 def _deletions(word: str) -> set[str]:

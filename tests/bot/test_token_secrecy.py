@@ -100,7 +100,7 @@ def test_a_malformed_api_root_is_refused_before_any_request_without_the_token(
     monkeypatch.setenv("TELEGRAM_API_BASE_URL", root)
     monkeypatch.setenv("NOZIRI_DATA_DIR", str(tmp_path))
     caplog.set_level(logging.DEBUG)
-    assert main([]) == 2
+    assert main([]) == 1
     err = capsys.readouterr().err
     assert "TELEGRAM_API_BASE_URL" in err
     assert not leaks(err) and not leaks(everything_logged(caplog))
@@ -184,7 +184,7 @@ def test_a_rejected_token_stops_the_bot_with_advice_and_without_the_token(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     error = run_and_fail(make_services, telegram_settings(monkeypatch, fake_api.root), caplog)
-    assert "refused TELEGRAM_BOT_TOKEN" in str(error)
+    assert "TELEGRAM_BOT_TOKEN: the Bot API server refused the token" in str(error)
     assert not leaks(everything_about(error)) and not leaks(everything_logged(caplog))
 
 
