@@ -31,8 +31,6 @@ from resolver.evaluation import (
     load_labelled,
 )
 from resolver.models import Resolution
-from resolver.sectors import SectorDirectory
-from resolver.seed import load_gazetteer
 from search_platform.settings import MeiliSettings
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -101,15 +99,15 @@ def main() -> int:
     args = parser.parse_args()
     paths = args.labelled or [path for path in DEFAULT_SETS if path.exists()]
     settings = MeiliSettings()
-    gazetteer = load_gazetteer(settings.seed_dir)
-    directory = SectorDirectory(gazetteer)
     figures: dict[str, object] = {}
     misses: list[str] = []
-    with open_resolver(settings) as resolver:
+    with open_resolver(settings) as resolver:  # the published data, as the bot reads it
+        published = resolver.pipeline.current()
         for path in paths:
             rows = load_labelled(path)
-            report = evaluate(rows, [resolver.resolve(row.query) for row in rows], directory)
-            baseline = exact_match_baseline(rows, gazetteer.places)
+            resolutions = [resolver.resolve(row.query) for row in rows]
+            report = evaluate(rows, resolutions, published.directory)
+            baseline = exact_match_baseline(rows, published.data.places)
             Console(width=160).print(render(report, baseline, title=path.name))
             figures[path.stem] = set_figures(report, baseline)
             misses += [miss_line(path.stem, row, res) for row, res in report.misses]

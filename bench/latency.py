@@ -43,9 +43,9 @@ from bench.common import (
     write_result,
 )
 from resolver.backend import Hit, SearchBackend, SearchQuery
+from resolver.bootstrap import load_pipeline
 from resolver.meili import MeiliBackend
-from resolver.seed import load_gazetteer
-from resolver.service import Pipeline, Resolver, vocabulary_for
+from resolver.service import Resolver
 from search_platform.connection import Endpoint, search_endpoint
 from search_platform.files import data_paths
 from search_platform.server import read_state
@@ -100,12 +100,11 @@ def open_clients(settings: MeiliSettings, endpoint: Endpoint) -> Clients:
     wrapper, which costs two clock reads per resolution.
     """
     key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
-    gazetteer = load_gazetteer(settings.seed_dir)
     backend = MeiliBackend(
         endpoint.url, api_key=key, index=settings.meili_index, timeout_s=settings.meili_timeout_s
     )
     timed = TimedBackend(backend)
-    resolver = Resolver(timed, Pipeline(gazetteer, vocabulary_for(gazetteer)))
+    resolver = Resolver(timed, load_pipeline(settings, endpoint))
     raw = RawMeili(endpoint.url, api_key=key, index=settings.meili_index)
     return Clients(resolver=resolver, timed=timed, raw=raw, backend=backend)
 

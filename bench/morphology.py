@@ -24,9 +24,10 @@ import tracemalloc
 from collections.abc import Sequence
 from pathlib import Path
 
+from resolver.seed import load_gazetteer
+
 from bench.common import console, machine, new_table, print_machine, write_result
 from resolver.readings import morphology_for, vocabulary_for
-from resolver.seed import load_gazetteer
 from resolver.text.morphology import NO_MORPHOLOGY, Morphology
 from resolver.text.parse import parse_query
 from resolver.text.vocabulary import Vocabulary

@@ -91,8 +91,9 @@ def open_client(spec: ClientSpec) -> tuple[Callable[[str], object], Callable[[],
         return raw.search, raw.close
     key = SecretStr(spec.api_key) if spec.api_key else None
     settings = MeiliSettings()
-    backend = meili_backend(settings, Endpoint(url=spec.url, api_key=key))
-    return Resolver(backend, load_pipeline(settings)).resolve, backend.close
+    endpoint = Endpoint(url=spec.url, api_key=key)
+    backend = meili_backend(settings, endpoint)
+    return Resolver(backend, load_pipeline(settings, endpoint)).resolve, backend.close
 
 
 @dataclass
@@ -246,8 +247,9 @@ def open_async_client(spec: ClientSpec) -> tuple[AsyncCall, Callable[[], Awaitab
         return raw.search, raw.close
     key = SecretStr(spec.api_key) if spec.api_key else None
     settings = MeiliSettings()
+    endpoint = Endpoint(url=spec.url, api_key=key)
     resolver = AwaitingResolver(
-        async_meili_backend(settings, Endpoint(url=spec.url, api_key=key)), load_pipeline(settings)
+        async_meili_backend(settings, endpoint), load_pipeline(settings, endpoint)
     )
 
     async def resolve(text: str) -> object:

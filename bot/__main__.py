@@ -16,11 +16,12 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 
 from telegram.error import InvalidToken, TelegramError
 
-from bot.adapters import MeiliPlaceResolver
+from bot.adapters import FollowingSectors, MeiliPlaceResolver
 from bot.app import build_application
 from bot.handlers import BotServices
 from bot.i18n import LANGUAGES, load_catalogue
@@ -61,11 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def compose_services(
-    settings: BotSettings, resolver: PlaceResolver, sectors: SectorLocator
+    settings: BotSettings,
+    resolver: PlaceResolver,
+    sectors: SectorLocator,
+    *,
+    data_date: Callable[[], datetime | None] = lambda: None,
 ) -> BotServices:
     """Wire the resolver, the sectors and the bot's own parts together."""
     per_minute = settings.bot_queries_per_minute
     return BotServices(
+        data_date=data_date,
         resolver=resolver,
         sectors=sectors,
         catalogue=load_catalogue(),
@@ -170,8 +176,10 @@ def run_bot(args: argparse.Namespace, settings: BotSettings, meili: MeiliSetting
     exit_cleanly_on_sigterm()
 
     with open_awaiting_resolver(meili) as resolver:
-        place_resolver = MeiliPlaceResolver(resolver)
-        services = compose_services(settings, place_resolver, resolver.directory)
+        sectors = FollowingSectors(resolver)
+        services = compose_services(
+            settings, MeiliPlaceResolver(resolver), sectors, data_date=sectors.data_date
+        )
         services.unresolved.make_private()
         if offline:
             # The offline chat and its fake Bot API load only when the chat runs.

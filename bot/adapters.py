@@ -8,9 +8,11 @@ two meet.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.ports import ServiceUnavailableError
 from resolver.errors import MeiliUnavailable
+from resolver.gazetteer import Sector
 from resolver.models import HouseNumber, Resolution
 from resolver.service import AwaitingResolver
 
@@ -41,3 +43,22 @@ class MeiliPlaceResolver:
     async def aclose(self) -> None:
         """Close the search session."""
         await self.resolver.aclose()
+
+
+@dataclass(frozen=True)
+class FollowingSectors:
+    """A :class:`bot.ports.SectorLocator` over the sectors of the version being served now."""
+
+    resolver: AwaitingResolver
+
+    def sector_at(self, lat: float, lon: float) -> Sector | None:
+        """Return the sector holding the point in the served version, or None."""
+        return self.resolver.directory.sector_at(lat, lon)
+
+    def is_in_dushanbe(self, lat: float, lon: float) -> bool:
+        """Tell whether the point lies within the city the served version covers."""
+        return self.resolver.directory.is_in_dushanbe(lat, lon)
+
+    def data_date(self) -> datetime:
+        """When the served version was built (for /about)."""
+        return self.resolver.pipeline.current().version.built_at

@@ -32,7 +32,7 @@ QUIET_LOGGERS: Final = {
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
 }
-COMMANDS: Final = ("start", "help", "lang")
+COMMANDS: Final = ("start", "help", "lang", "about")
 # Connections beyond the updates in flight: a button press answers and edits, and the command
 # menu is published at start-up.
 SPARE_CONNECTIONS: Final = 8
@@ -97,6 +97,7 @@ def add_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("start", handlers.on_start))
     application.add_handler(CommandHandler("help", handlers.on_help))
     application.add_handler(CommandHandler("lang", handlers.on_lang))
+    application.add_handler(CommandHandler("about", handlers.on_about))
     # New messages in private chats only: not edits (a live location re-sends itself as edits)
     # and not group chatter; groups can still use inline mode.
     fresh_private = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -62,6 +63,8 @@ class BotServices:
     recent: RecentlyShown = field(default_factory=RecentlyShown)
     pending: PendingStreets = field(default_factory=PendingStreets)
     reply_deadline_s: float = 2.5
+    # When the published data being served was built (None: unknown, e.g. a test fake).
+    data_date: Callable[[], datetime | None] = lambda: None
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -198,6 +201,15 @@ async def on_help(update: Update, context: Context) -> None:
     await send(
         update, render.render_help(services_of(context).catalogue, language_of(update, context))
     )
+
+
+async def on_about(update: Update, context: Context) -> None:
+    """Answer /about: what the bot is, and the date of the data it serves."""
+    services = services_of(context)
+    reply = render.render_about(
+        services.catalogue, language_of(update, context), services.data_date()
+    )
+    await send(update, reply)
 
 
 async def on_lang(update: Update, context: Context) -> None:

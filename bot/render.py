@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 from typing import Final
 
@@ -416,6 +417,12 @@ def render_help(catalogue: Catalogue, lang: str) -> Reply:
     """Explain how to ask, with an example and the location button."""
     example = escape(catalogue.text(lang, "example"))
     return Reply(catalogue.text(lang, "help", example=example), location_keyboard(catalogue, lang))
+
+
+def render_about(catalogue: Catalogue, lang: str, built_at: datetime | None) -> Reply:
+    """Say what the bot is and the date of the published data it serves."""
+    date = f"{built_at:%Y-%m-%d %H:%M}" if built_at is not None else "?"
+    return Reply(catalogue.text(lang, "about", date=date))
 
 
 def render_notice(catalogue: Catalogue, lang: str, key: str) -> Reply:

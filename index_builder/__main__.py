@@ -1,4 +1,4 @@
-"""``python -m index_builder {validate,build} [SEED_DIR]``: check the seed, or publish the index."""
+"""``python -m index_builder {validate,build,status,rollback}``: check, publish, manage versions."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from index_builder import publish, validate
+from index_builder import publish, versions
+from index_builder.seed import validate
+from index_builder.settings import BuilderSettings
 from resolver.errors import NoziriError
 from search_platform.server import exit_cleanly_on_sigterm
-from search_platform.settings import MeiliSettings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +19,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     validate.add_arguments(commands.add_parser("validate", help="check seed/ and print counts"))
     publish.add_arguments(commands.add_parser("build", help="build and publish the search index"))
+    versions.add_status_arguments(
+        commands.add_parser("status", help="show the live version: built when, seed hash, counts")
+    )
+    versions.add_rollback_arguments(
+        commands.add_parser("rollback", help="swap the previous version back in")
+    )
     return parser
 
 
@@ -26,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     exit_cleanly_on_sigterm()
     try:
-        return int(args.run(args, MeiliSettings()))
+        return int(args.run(args, BuilderSettings()))
     except NoziriError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

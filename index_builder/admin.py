@@ -229,35 +229,67 @@ class MeiliAdmin:
                 return
 
     def swap_indexes(self, live: str, fresh: str) -> int:
-        """Enqueue an atomic swap of the live index with a fresh one, never twice; return its uid.
+        """Enqueue an atomic swap of the live index with a fresh one, never twice."""
+        return self.swap_many([(live, fresh)])
+
+    def swap_many(self, pairs: Sequence[tuple[str, str]]) -> int:
+        """Enqueue one swap of several pairs (atomic: all or none), never twice; return its uid.
 
         The request is made idempotent before it is retried: each attempt first looks for a swap
-        of this pair among the server's tasks (the fresh index name is unique per build), so a
-        swap whose answer was lost is not sent again (a second swap would undo the first).
+        of these pairs among the server's tasks (the fresh index names are unique per build), so
+        a swap whose answer was lost is not sent again (a second swap would undo the first).
         """
-        return self.call(f"swap {live} and {fresh}", lambda: self._find_or_send_swap(live, fresh))
+        what = "swap " + ", ".join(f"{a} and {b}" for a, b in pairs)
+        return self.call(what, lambda: self._find_or_send_swap(pairs))
 
-    def _find_or_send_swap(self, live: str, fresh: str) -> int:
-        """Return the uid of this pair's swap task, sending the swap if there is none yet."""
-        existing = self.find_swap(live, fresh)
+    def _find_or_send_swap(self, pairs: Sequence[tuple[str, str]]) -> int:
+        """Return the uid of these pairs' swap task, sending the swap if there is none yet."""
+        existing = self.find_swap(pairs)
         if existing is not None:
             return existing
-        return self._client.swap_indexes([{"indexes": [live, fresh]}]).task_uid
+        body: list[Mapping[str, list[str] | bool]] = [
+            {"indexes": [live, fresh]} for live, fresh in pairs
+        ]
+        return self._client.swap_indexes(body).task_uid
 
-    def find_swap(self, live: str, fresh: str) -> int | None:
-        """Return the uid of a queued, running or done swap of exactly these two indexes."""
+    def find_swap(self, pairs: Sequence[tuple[str, str]]) -> int | None:
+        """Return the uid of a queued, running or done swap of exactly these pairs."""
         params = {
             "types": "indexSwap",
-            "indexUids": fresh,
+            "indexUids": pairs[0][1],
             "statuses": "enqueued,processing,succeeded",
         }
         tasks = self._client.get_tasks(params)
-        pair = {live, fresh}
+        wanted = {frozenset(pair) for pair in pairs}
         for task in tasks.results:
             swaps = (task.details or {}).get("swaps", [])
-            if any(set(swap.get("indexes", [])) == pair for swap in swaps):
+            if {frozenset(swap.get("indexes", [])) for swap in swaps} == wanted:
                 return int(task.uid)
         return None
+
+    def get_document(self, uid: str, document_id: str) -> dict[str, Any] | None:
+        """Return one document of an index, or None if the index or the document is missing."""
+        index = self._client.index(uid)
+        try:
+            document = self.call(
+                f"read {document_id} of {uid}", lambda: index.get_document(document_id)
+            )
+        except MeiliRefusedError as exc:
+            if exc.code in {"index_not_found", "document_not_found"}:
+                return None
+            raise
+        return dict(document)
+
+    def all_documents(self, uid: str) -> list[dict[str, Any]]:
+        """Return every document of a (small) index, every field."""
+        index = self._client.index(uid)
+        found: list[dict[str, Any]] = []
+        while True:
+            params = {"offset": len(found), "limit": PAGE_SIZE}
+            page = self.call(f"read documents of {uid}", lambda p=params: index.get_documents(p))  # type: ignore[misc]
+            found.extend(dict(document) for document in page.results)
+            if not page.results or len(found) >= page.total:
+                return found
 
     def cancel_index_tasks(self, uid: str) -> int:
         """Cancel every queued or running task of an index; return the cancelation task uid."""

@@ -18,16 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from resolver.gazetteer import (
-    AddressTerm,
-    Gazetteer,
-    HouseRange,
-    Link,
-    Place,
-    PlaceAlias,
-    PlaceKind,
-    TermClass,
-)
+from index_builder.seed.models import Gazetteer, Place, PlaceAlias
+from resolver.gazetteer import AddressTerm, HouseRange, Link, PlaceKind, TermClass
 from resolver.index_schema import GeoPoint, PlaceDocument, segment_id
 from resolver.readings import morphology_for
 from resolver.text.fold import fold as fold_text

@@ -45,8 +45,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from index_builder.documents import TypeWords, current_names, fold, latin_key, unique_nonempty
-from resolver.gazetteer import AliasKind, Gazetteer, PlaceAlias
+from index_builder.seed.models import AliasKind, Gazetteer, PlaceAlias
 from resolver.index_schema import RETURNED_FIELDS
+from resolver.published import MAX_DATA_DOCUMENTS
 from resolver.rank import ONE_TYPO_FROM, TWO_TYPOS_FROM
 from resolver.text.fold import script_of
 
@@ -173,3 +174,13 @@ def settings_summary(settings: Mapping[str, object]) -> str:
     synonyms = settings.get("synonyms")
     count = len(synonyms) if isinstance(synonyms, dict) else 0
     return f"{len(SEARCHABLE_ATTRIBUTES)} searchable attributes, {count} synonym sources"
+
+
+# The data index of a version (resolver.published): a few documents read whole by a placeholder
+# search, so nothing in them is searchable but their type, and one search may return them all.
+DATA_INDEX_SETTINGS: dict[str, object] = {
+    "searchableAttributes": ["type"],
+    "filterableAttributes": ["type"],
+    "displayedAttributes": ["*"],
+    "pagination": {"maxTotalHits": MAX_DATA_DOCUMENTS},
+}

@@ -1,6 +1,7 @@
 """The search-only API key the resolver and the bot use: create it, keep it, rotate it.
 
-The key may only ``search``, only on the live index (``noziri_*`` for the default names), and
+The key may only ``search``, only on the live pair of indexes (``noziri_*`` for the default names:
+the places and their data index, :func:`resolver.published.data_index_name`), and
 cannot write documents, change settings or read ``/keys``. It is found by its name
 ``noziri-search``; the first one gets the fixed uid ``uuid5(NAMESPACE_URL, "noziri-search")``.
 
@@ -22,6 +23,7 @@ from typing import Any, Literal
 from pydantic import SecretStr
 
 from index_builder.admin import MeiliAdmin
+from resolver.published import data_index_name
 
 SEARCH_KEY_NAME = "noziri-search"
 SEARCH_KEY_UID = str(uuid.uuid5(uuid.NAMESPACE_URL, SEARCH_KEY_NAME))
@@ -49,8 +51,10 @@ class SearchKey:
 
 
 def key_indexes(live: str) -> list[str]:
-    """Return the index patterns the key covers: ``noziri_*`` for default names, else the index."""
-    return [DEFAULT_PATTERN] if fnmatchcase(live, DEFAULT_PATTERN) else [live]
+    """Return the index patterns the key covers: ``noziri_*`` for default names, else the pair."""
+    if fnmatchcase(live, DEFAULT_PATTERN):
+        return [DEFAULT_PATTERN]
+    return [live, data_index_name(live)]
 
 
 def merged_indexes(existing: Sequence[Mapping[str, Any]], *, live: str) -> list[str]:
@@ -81,12 +85,15 @@ def find_search_keys(keys: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any
 
 
 def covers(key: Mapping[str, Any], live: str) -> bool:
-    """Tell whether a key is search-only, never expires, and reaches the live index."""
+    """Tell whether a key is search-only, never expires, and reaches the live pair of indexes."""
     patterns = key.get("indexes") or []
     return (
         list(key.get("actions") or []) == SEARCH_ACTIONS
         and key.get("expires_at") is None
-        and any(fnmatchcase(live, pattern) for pattern in patterns)
+        and all(
+            any(fnmatchcase(uid, pattern) for pattern in patterns)
+            for uid in (live, data_index_name(live))
+        )
     )
 
 

@@ -1,12 +1,16 @@
-"""``python -m index_builder build``: build the search index in a fresh index, then swap it in.
+"""``python -m index_builder build``: publish one version (places and their data), then swap it in.
 
-Pipeline: load and validate the seed (or generate a synthetic city) -> create
-``<live>_build_<timestamp>`` -> apply the settings -> build the documents and send them in
-batches as they are built (Meilisearch indexes one batch while the next is folded) -> wait for
-every task and check its final status -> check the document count -> swap with the live index
-atomically (Meilisearch ``/swap-indexes``) -> delete the previous data. Until the swap the live
-index serves the old data untouched; a failure, Ctrl-C or SIGTERM on the way deletes the fresh
-index and leaves the live one serving. Queries never see a half-built index.
+Pipeline: load and validate the seed (or generate a synthetic city) -> name the build (its
+version id, a UTC timestamp) -> create ``<live>_build_<version>`` and
+``<live>_meta_build_<version>`` -> apply the settings -> build the place documents and send them
+in batches as they are built (Meilisearch indexes one batch while the next is folded), every one
+stamped with the version -> send the data documents (sectors, inspectors, offices, polygons,
+links, vocabulary and the version document, :mod:`resolver.published`) -> wait for every task
+and check its final status -> check both document counts -> swap both with the live pair in ONE
+``/swap-indexes`` call (atomic: a reader sees the old pair or the new one) -> keep the previous
+pair as ``<live>_previous`` and ``<live>_meta_previous`` (for ``rollback``; ``--discard-old``
+deletes it). Until the swap the live pair serves the old version untouched; a failure, Ctrl-C or
+SIGTERM on the way deletes the fresh indexes and leaves the live ones serving.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from meilisearch.models.task import Task
 from pydantic import TypeAdapter
@@ -33,19 +37,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from index_builder.admin import MeiliAdmin
 from index_builder.diff import DIFF_FIELDS, IndexDiff, diff_documents
 from index_builder.documents import build_documents, count_documents, iter_documents
-from index_builder.index_settings import index_settings, settings_summary
+from index_builder.index_settings import DATA_INDEX_SETTINGS, index_settings, settings_summary
 from index_builder.keys import ensure_search_key
+from index_builder.published import published_data, stamped
+from index_builder.seed.load import SeedLoadError, load_seed
+from index_builder.seed.models import Gazetteer
+from index_builder.seed.validate import validate
+from index_builder.settings import BuilderSettings
 from index_builder.synthetic import synthetic_gazetteer
-from index_builder.validate import validate
 from resolver.errors import BuildError, MeiliUnavailable
-from resolver.gazetteer import Gazetteer
 from resolver.index_schema import PlaceDocument
-from resolver.seed import SeedLoadError, load_seed
+from resolver.published import PublishedData, data_documents, data_index_name
 from search_platform.connection import admin_endpoint, save_search_key
-from search_platform.settings import MeiliSettings
 
 DEFAULT_BATCH_SIZE = 10_000
 _DOCUMENT_LIST = TypeAdapter(list[PlaceDocument])
+_DATA_LIST = TypeAdapter(list[dict[str, Any]])
 TASK_TIMEOUT_S = 900.0
 CLEANUP_TIMEOUT_S = 30.0
 
@@ -125,6 +132,7 @@ class BuildReport:
     documents: int
     seconds: float
     kept_old: str | None = None
+    version: str = ""
 
     @property
     def docs_per_second(self) -> float:
@@ -134,15 +142,21 @@ class BuildReport:
     def summary(self) -> str:
         """Return the one-line summary: documents, seconds, docs/s."""
         line = (
-            f"published {self.documents} documents to {self.live} in {self.seconds:.1f} s "
-            f"({self.docs_per_second:,.0f} docs/s)"
+            f"published version {self.version}: {self.documents} documents to {self.live} "
+            f"in {self.seconds:.1f} s ({self.docs_per_second:,.0f} docs/s)"
         )
-        return f"{line}; previous data kept as {self.kept_old}" if self.kept_old else line
+        kept = f"; previous version kept as {self.kept_old} (`rollback` swaps it back)"
+        return line + kept if self.kept_old else line
+
+
+def version_id(now: datetime) -> str:
+    """Name one build: its UTC timestamp to the microsecond (unique, and sorts by time)."""
+    return f"{now.astimezone(UTC):%Y%m%d_%H%M%S_%f}"
 
 
 def fresh_index_name(live: str, now: datetime) -> str:
-    """Name the temporary index of one build: ``<live>_build_<UTC timestamp>``."""
-    return f"{build_prefix(live)}{now.astimezone(UTC):%Y%m%d_%H%M%S_%f}"
+    """Name the temporary index of one build: ``<live>_build_<version id>``."""
+    return f"{build_prefix(live)}{version_id(now)}"
 
 
 def build_prefix(live: str) -> str:
@@ -150,9 +164,14 @@ def build_prefix(live: str) -> str:
     return f"{live}_build_"
 
 
-def previous_index_name(fresh: str, *, live: str) -> str:
-    """Name the index that keeps the previous data (``--keep-old``): ``<live>_previous_<ts>``."""
-    return f"{live}_previous_{fresh.removeprefix(build_prefix(live))}"
+def previous_index_name(live: str) -> str:
+    """Name the index that keeps the previous version of ``live``: ``<live>_previous``."""
+    return f"{live}_previous"
+
+
+def live_pairs(live: str) -> tuple[str, str]:
+    """The two indexes of one published version: places, and their data."""
+    return live, data_index_name(live)
 
 
 def batch_payload(documents: Sequence[PlaceDocument]) -> bytes:
@@ -174,7 +193,7 @@ class BuildPlan:
     live: str
     settings: Mapping[str, object]
     batch_size: int = DEFAULT_BATCH_SIZE
-    keep_old: bool = False
+    keep_old: bool = True  # keep the previous version for ``rollback``
     expected: int | None = None  # document count, for the progress bar
 
 
@@ -183,29 +202,59 @@ def publish(
     documents: Iterable[PlaceDocument],
     plan: BuildPlan,
     *,
+    data: PublishedData,
     progress: BuildProgress | None = None,
     now: datetime | None = None,
 ) -> BuildReport:
-    """Build ``documents`` into a fresh index and swap it with the live one; return the report.
+    """Publish one version: the place ``documents`` and their ``data``, swapped in together.
 
     ``documents`` may be a lazy iterable: batches are sent as they are built, so Meilisearch
-    indexes one batch while the next is folded.
+    indexes one batch while the next is folded. Every document, and the data, is stamped with
+    the build's version id.
 
     Raises:
-        BuildError, MeiliUnavailable: any step failed; the fresh index was deleted and the live
-            one is untouched.
+        BuildError, MeiliUnavailable: any step failed; the fresh indexes were deleted and the
+            live ones are untouched.
     """
     started = time.perf_counter()
-    sweep_leftovers(admin, live=plan.live)
-    fresh = fresh_index_name(plan.live, now or datetime.now(UTC))
+    built_at = now or datetime.now(UTC)
+    version = version_id(built_at)
+    live, live_data = live_pairs(plan.live)
+    for name in (live, live_data):
+        sweep_leftovers(admin, live=name)
+    fresh, fresh_data = (fresh_index_name(name, built_at) for name in (live, live_data))
+    published = stamped(data, version=version, built_at=built_at)
     try:
-        sent = fill_index(admin, fresh, documents, plan, progress=progress or SilentProgress())
-        swap_into_live(admin, live=plan.live, fresh=fresh)
+        sent = fill_index(
+            admin, fresh, stamp_all(documents, version), plan, progress=progress or SilentProgress()
+        )
+        fill_data_index(admin, fresh_data, published)
+        swap_into_live(admin, [(live, fresh), (live_data, fresh_data)])
     except BaseException:  # also Ctrl-C: never leave a half-built index behind
-        discard_index(admin, fresh)
+        for name in (fresh, fresh_data):
+            discard_index(admin, name)
         raise
-    kept = keep_index(admin, fresh, live=plan.live) if plan.keep_old else retire_index(admin, fresh)
-    return BuildReport(plan.live, sent, time.perf_counter() - started, kept_old=kept)
+    kept = keep_previous(admin, [(live, fresh), (live_data, fresh_data)], keep=plan.keep_old)
+    return BuildReport(live, sent, time.perf_counter() - started, kept_old=kept, version=version)
+
+
+def stamp_all(documents: Iterable[PlaceDocument], version: str) -> Iterator[PlaceDocument]:
+    """Mark each document as one of build ``version`` (the resolver checks it against its data)."""
+    for document in documents:
+        yield document.model_copy(update={"version": version})
+
+
+def fill_data_index(admin: MeiliAdmin, uid: str, data: PublishedData) -> None:
+    """Create the data index of a build and send its documents; check they all arrived."""
+    documents = data_documents(data)
+    admin.wait(admin.create_index(uid))
+    payload = _DATA_LIST.dump_json(documents)
+    tasks = [
+        admin.update_settings(uid, DATA_INDEX_SETTINGS),
+        admin.add_documents_json(uid, payload, count=len(documents)),
+    ]
+    admin.wait_all(tasks, timeout_s=TASK_TIMEOUT_S)
+    require_count(admin, uid, expected=len(documents))
 
 
 def fill_index(
@@ -249,11 +298,12 @@ def require_count(admin: MeiliAdmin, uid: str, *, expected: int) -> None:
         )
 
 
-def swap_into_live(admin: MeiliAdmin, *, live: str, fresh: str) -> None:
-    """Swap the fresh index with the live one, creating an empty live index the first time."""
-    if not admin.index_exists(live):
-        admin.wait(admin.create_index(live))
-    admin.wait(admin.swap_indexes(live, fresh))
+def swap_into_live(admin: MeiliAdmin, pairs: Sequence[tuple[str, str]]) -> None:
+    """Swap each fresh index with its live one in one atomic call (live ones made if missing)."""
+    for live, _ in pairs:
+        if not admin.index_exists(live):
+            admin.wait(admin.create_index(live))
+    admin.wait(admin.swap_many(pairs))
 
 
 def discard_index(admin: MeiliAdmin, uid: str) -> None:
@@ -278,10 +328,31 @@ def sweep_leftovers(admin: MeiliAdmin, *, live: str) -> None:
         discard_index(admin, uid)
 
 
+def keep_previous(admin: MeiliAdmin, pairs: Sequence[tuple[str, str]], *, keep: bool) -> str | None:
+    """After the swap the fresh names hold the previous version: keep it (or delete it).
+
+    The previous version is kept as ``<live>_previous`` and ``<live>_meta_previous`` (replacing
+    the one kept before) when ``keep`` is set and it is a whole version (it has its data index
+    with documents); otherwise it is deleted, and so is an older one kept before (a rollback
+    must never jump back two versions). Returns the kept places index name, if any.
+    """
+    whole = all(admin.count_documents(fresh) > 0 for _, fresh in pairs)
+    if not (keep and whole):
+        for live, fresh in pairs:
+            retire_index(admin, fresh)
+            if admin.index_exists(previous_index_name(live)):
+                retire_index(admin, previous_index_name(live))
+        return None
+    kept = [keep_index(admin, fresh, live=live) for live, fresh in pairs]
+    return kept[0]
+
+
 def keep_index(admin: MeiliAdmin, fresh: str, *, live: str) -> str:
-    """Rename the index holding the previous data to ``<live>_previous_<ts>``; return its name."""
-    kept = previous_index_name(fresh, live=live)
+    """Rename the index holding the previous data to ``<live>_previous``; return its name."""
+    kept = previous_index_name(live)
     try:
+        if admin.index_exists(kept):
+            admin.wait(admin.delete_index(kept), timeout_s=CLEANUP_TIMEOUT_S)
         admin.wait(admin.rename_index(fresh, kept), timeout_s=CLEANUP_TIMEOUT_S)
     except (BuildError, MeiliUnavailable) as exc:
         print(f"warning: the previous data stays in {fresh} ({exc})", file=sys.stderr)
@@ -353,7 +424,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--synthetic-seed", type=int, default=42, help="RNG seed of --synthetic")
     parser.add_argument("--index", metavar="NAME", help="live index name (default: MEILI_INDEX)")
     parser.add_argument(
-        "--keep-old", action="store_true", help="keep the previous data as an index after the swap"
+        "--keep-old",
+        action="store_true",
+        default=True,
+        help="keep the previous version for `rollback` (the default)",
+    )
+    parser.add_argument(
+        "--discard-old",
+        dest="keep_old",
+        action="store_false",
+        help="delete the previous version after the swap (no rollback)",
     )
     parser.add_argument(
         "--batch-size",
@@ -375,16 +455,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, settings: MeiliSettings) -> int:
+def run(args: argparse.Namespace, settings: BuilderSettings) -> int:
     """Run ``build``; return the exit status (0 ok, 1 failed, 130 interrupted)."""
     started = time.perf_counter()
     live = str(args.index or settings.meili_index)
     console = Console(stderr=True)
     try:
         with sigterm_as_interrupt():
-            gazetteer = load_source(args, settings=settings)
+            gazetteer, seed_hash = load_source(args, settings=settings)
             finished = run_with_server(
-                args, gazetteer, settings=settings, live=live, console=console
+                args, (gazetteer, seed_hash), settings=settings, live=live, console=console
             )
         print(f"done in {time.perf_counter() - started:.1f} s, loading and checks included")
         return finished
@@ -421,14 +501,15 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def load_source(args: argparse.Namespace, *, settings: MeiliSettings) -> Gazetteer:
-    """Return the synthetic city if asked, else the validated seed."""
+def load_source(args: argparse.Namespace, *, settings: BuilderSettings) -> tuple[Gazetteer, str]:
+    """Return the synthetic city if asked, else the validated seed; with the seed's hash."""
     if args.synthetic:
-        return synthetic_gazetteer(args.synthetic, seed=args.synthetic_seed)
+        city = synthetic_gazetteer(args.synthetic, seed=args.synthetic_seed)
+        return city, f"synthetic-{args.synthetic}-{args.synthetic_seed}"
     return load_checked_seed(Path(args.seed_dir or settings.seed_dir))
 
 
-def load_checked_seed(seed_dir: Path) -> Gazetteer:
+def load_checked_seed(seed_dir: Path) -> tuple[Gazetteer, str]:
     """Load the seed and run every cross-record check of ``index_builder validate``.
 
     The check that all ids of the shared reference gazetteer are kept is left to
@@ -444,25 +525,28 @@ def load_checked_seed(seed_dir: Path) -> Gazetteer:
     errors = validate(loaded.gazetteer, None, locations=loaded.locations)
     if errors:
         raise SeedRejectedError([str(error) for error in errors])
-    return loaded.gazetteer
+    return loaded.gazetteer, loaded.seed_hash
 
 
 def run_with_server(
     args: argparse.Namespace,
-    gazetteer: Gazetteer,
+    source: tuple[Gazetteer, str],
     *,
-    settings: MeiliSettings,
+    settings: BuilderSettings,
     live: str,
     console: Console,
 ) -> int:
     """Connect as admin, then dry-run or publish, then manage the search key."""
+    gazetteer, seed_hash = source
     with admin_endpoint(settings) as endpoint:
         key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
         admin = MeiliAdmin(endpoint.url, api_key=key)
         if args.dry_run:
             print_dry_run(dry_run(admin, build_documents(gazetteer), live=live), live=live)
             return 0
-        report = publish_gazetteer(admin, gazetteer, args=args, live=live, console=console)
+        report = publish_gazetteer(
+            admin, gazetteer, args=args, live=live, console=console, seed_hash=seed_hash
+        )
         print(report.summary())
         try:
             publish_search_key(admin, settings=settings, args=args, live=live)
@@ -479,6 +563,7 @@ def publish_gazetteer(
     args: argparse.Namespace,
     live: str,
     console: Console,
+    seed_hash: str,
 ) -> BuildReport:
     """Publish the gazetteer's documents, streaming them to Meilisearch as they are built."""
     plan = BuildPlan(
@@ -490,10 +575,11 @@ def publish_gazetteer(
     )
     print(f"building {live}: {plan.expected} documents; {settings_summary(plan.settings)}")
     documents = iter_documents(gazetteer)
+    data = published_data(gazetteer, seed_hash=seed_hash)
     if args.quiet:
-        return publish(admin, documents, plan)
+        return publish(admin, documents, plan, data=data)
     with RichProgress(console) as progress:
-        return publish(admin, documents, plan, progress=progress)
+        return publish(admin, documents, plan, data=data, progress=progress)
 
 
 def print_dry_run(diff: IndexDiff, *, live: str) -> None:
@@ -504,7 +590,7 @@ def print_dry_run(diff: IndexDiff, *, live: str) -> None:
 
 
 def publish_search_key(
-    admin: MeiliAdmin, *, settings: MeiliSettings, args: argparse.Namespace, live: str
+    admin: MeiliAdmin, *, settings: BuilderSettings, args: argparse.Namespace, live: str
 ) -> None:
     """Create or rotate the search-only key, save it (embedded) and say how to use it."""
     search_key = ensure_search_key(admin, live=live, rotate=args.rotate_search_key)

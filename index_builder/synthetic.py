@@ -19,20 +19,8 @@ from collections.abc import Sequence
 from itertools import accumulate
 
 from index_builder.documents import fold, latin_key
-from resolver.gazetteer import (
-    Address,
-    Aliases,
-    AliasKind,
-    District,
-    Gazetteer,
-    HouseRange,
-    Link,
-    Officer,
-    Place,
-    PlaceAlias,
-    PlaceKind,
-    Sector,
-)
+from index_builder.seed.models import Address, Aliases, AliasKind, Gazetteer, Place, PlaceAlias
+from resolver.gazetteer import District, HouseRange, Link, Officer, PlaceKind, Sector
 
 GIVEN_NAMES = (
     "Абдулло", "Бобоҷон", "Ғафур", "Ҷаббор", "Қодир", "Раҳим", "Саъдӣ", "Неъмат", "Мирзо",

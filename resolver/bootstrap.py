@@ -1,20 +1,59 @@
-"""Compose settings -> endpoint -> backend -> resolver for every entry point."""
+"""Compose settings -> endpoint -> backend -> published data -> resolver for every entry point.
+
+The resolver reads only the published data (:mod:`resolver.published`): a machine that runs it
+needs ``MEILI_URL`` and the search key, and no ``seed/``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from resolver.meili import AsyncMeiliBackend, MeiliBackend
-from resolver.seed import load_gazetteer
+from resolver.meili import AsyncMeiliBackend, MeiliBackend, MeiliPublishedReader
 from resolver.service import AwaitingResolver, Pipeline, Resolver
+from resolver.snapshots import Snapshots
 from search_platform.connection import Endpoint, search_endpoint
 from search_platform.settings import MeiliSettings
 
 
-def load_pipeline(settings: MeiliSettings) -> Pipeline:
-    """Load the seed and build the resolver's steps over it."""
-    return Pipeline.of(load_gazetteer(settings.seed_dir))
+def published_reader(settings: MeiliSettings, endpoint: Endpoint) -> MeiliPublishedReader:
+    """The reader of the published data of ``settings.meili_index`` (the caller closes it)."""
+    key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
+    return MeiliPublishedReader(
+        endpoint.url, api_key=key, live=settings.meili_index, timeout_s=settings.meili_timeout_s
+    )
+
+
+@contextmanager
+def open_snapshots(settings: MeiliSettings, endpoint: Endpoint) -> Iterator[Snapshots]:
+    """Load the live published version and follow new ones while the block runs.
+
+    Raises:
+        PublishedDataError: nothing is published yet, or the live version cannot be served.
+    """
+    reader = published_reader(settings, endpoint)
+    try:
+        snapshots = Snapshots.load(reader)
+        snapshots.watch(settings.noziri_version_check_s)
+        try:
+            yield snapshots
+        finally:
+            snapshots.close()
+    finally:
+        reader.close()
+
+
+def load_pipeline(settings: MeiliSettings, endpoint: Endpoint) -> Pipeline:
+    """The pipeline of the live published version, read once (tools and benchmarks).
+
+    Raises:
+        PublishedDataError: nothing is published yet, or the live version cannot be served.
+    """
+    reader = published_reader(settings, endpoint)
+    try:
+        return Snapshots.load(reader).current()
+    finally:
+        reader.close()
 
 
 def meili_backend(settings: MeiliSettings, endpoint: Endpoint) -> MeiliBackend:
@@ -35,15 +74,11 @@ def async_meili_backend(settings: MeiliSettings, endpoint: Endpoint) -> AsyncMei
 
 @contextmanager
 def open_resolver(settings: MeiliSettings) -> Iterator[Resolver]:
-    """Start or reach Meilisearch with the search key and yield a ready blocking resolver.
-
-    The seed is read first: a typo in it is reported before any server starts.
-    """
-    pipeline = load_pipeline(settings)
-    with search_endpoint(settings) as endpoint:
+    """Start or reach Meilisearch with the search key and yield a ready blocking resolver."""
+    with search_endpoint(settings) as endpoint, open_snapshots(settings, endpoint) as snapshots:
         backend = meili_backend(settings, endpoint)
         try:
-            yield Resolver(backend, pipeline)
+            yield Resolver(backend, snapshots)
         finally:
             backend.close()
 
@@ -52,9 +87,7 @@ def open_resolver(settings: MeiliSettings) -> Iterator[Resolver]:
 def open_awaiting_resolver(settings: MeiliSettings) -> Iterator[AwaitingResolver]:
     """Start or reach Meilisearch and yield an awaiting resolver (await its ``aclose``).
 
-    The embedded server, if this call started it, stops when the block exits. The seed is read
-    first: a typo in it is reported before any server starts.
+    The embedded server, if this call started it, stops when the block exits.
     """
-    pipeline = load_pipeline(settings)
-    with search_endpoint(settings) as endpoint:
-        yield AwaitingResolver(async_meili_backend(settings, endpoint), pipeline)
+    with search_endpoint(settings) as endpoint, open_snapshots(settings, endpoint) as snapshots:
+        yield AwaitingResolver(async_meili_backend(settings, endpoint), snapshots)

@@ -9,7 +9,8 @@
     │   └── ConfigError            a setting (environment or .env) has a wrong value
     ├── MeiliUnavailable           Meilisearch does not answer (not started, crashed, timed
     │                              out, 5xx after the retries): resolver, server and builder
-    ├── SeedLoadError              resolver.seed: a seed file is missing or malformed
+    ├── SeedLoadError              index_builder.seed.load: a seed file is missing or malformed
+    ├── PublishedDataError         resolver.published: a published version cannot be served
     ├── SectorShapeError           a sector polygon cannot be read (also a ValueError)
     └── BuildError                 index_builder.admin: the index build stopped
         ├── MeiliRefusedError      a 4xx answer (bad key, bad request): never retried

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from resolver.gazetteer import Place
 from resolver.link import LOCATION_ID
 from resolver.models import Candidate, Resolution, Status
+from resolver.published import PublishedPlace
 from resolver.sectors import SectorDirectory
 
 LABELLED_QUERIES = (
@@ -222,7 +222,7 @@ def exact_key(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip().casefold()
 
 
-def exact_match_baseline(rows: Iterable[LabelledQuery], places: Iterable[Place]) -> Report:
+def exact_match_baseline(rows: Iterable[LabelledQuery], places: Iterable[PublishedPlace]) -> Report:
     """How the current bot would do: found only when the text equals a Tajik name exactly."""
     by_name: dict[str, list[str]] = defaultdict(list)
     for place in places:

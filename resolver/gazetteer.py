@@ -1,8 +1,9 @@
-"""The gazetteer's data model: places, aliases, sectors, inspectors and place-to-sector links.
+"""The domain values of the gazetteer: kinds, districts, address terms, sectors, inspectors, links.
 
-These pydantic models are the boundary for everything read from ``seed/``. They are pure values:
-reading the files lives in :mod:`resolver.seed`, cross-record checks in
-:mod:`index_builder.validate`.
+The index builder reads them from ``seed/`` (its own seed models in :mod:`index_builder.seed.models`
+add places and aliases) and publishes them; the resolver reads them back from the published data
+(:mod:`resolver.published`). Models are dumped and validated generically on both sides, so a new
+field of a sector or an inspector passes through without a change to the publishing code.
 
 Sectors and inspectors are FICTIONAL: police sectors are not public. Every sector and officer
 carries ``fictional: true`` and phone numbers come from a range no operator uses.
@@ -65,66 +66,6 @@ DISTRICT_NAMES: dict[District, dict[str, str]] = {
 }
 
 
-class Address(Frozen):
-    """A building's postal address as the source wrote it."""
-
-    street: str | None = None
-    house: str | None = None
-    street_place_id: str | None = Field(default=None, pattern=PLACE_ID_PATTERN)
-    note: str | None = None
-
-
-class Place(Frozen):
-    """One real place of Dushanbe (or a synthetic one, ids ``syn-``)."""
-
-    id: str = Field(pattern=PLACE_ID_PATTERN)
-    kind: PlaceKind
-    name_tg: str | None = None
-    name_ru: str | None = None
-    name_en: str | None = None
-    old_names: tuple[str, ...] = ()
-    alt_names: tuple[str, ...] = ()
-    # Variants produced by the rules of tajik_text.md, not seen in a source.
-    derived_names: tuple[str, ...] = ()
-    qualifier: str | None = None  # text that was in parentheses or quotes in the source name
-    districts: tuple[District, ...] = ()
-    address: Address | None = None
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
-    coord_confidence: Literal["high", "medium", "low"] | None = None
-    confidence: Literal["high", "medium", "low"] = "medium"
-    note: str | None = None
-    sources: tuple[str, ...] = ()
-
-    def display_name(self, lang: str) -> str:
-        """Return the best name for a reader of ``lang`` (tg, ru or en), falling back sensibly."""
-        order = {"tg": ("tg", "ru", "en"), "ru": ("ru", "tg", "en"), "en": ("en", "ru", "tg")}
-        for code in order.get(lang, ("ru", "tg", "en")):
-            name = getattr(self, f"name_{code}")
-            if name:
-                return str(name)
-        return self.id
-
-
-class AliasKind(StrEnum):
-    """Why an alias exists."""
-
-    OLD = "old"  # a former (often Soviet) official name
-    INFORMAL = "informal"  # what residents call it: Зелёный базар, ЦУМ, Путовский
-    ABBREVIATION = "abbreviation"
-    SPELLING = "spelling"  # a spelling or transcription variant
-
-
-class PlaceAlias(Frozen):
-    """Another name residents use for one place."""
-
-    place_id: str = Field(pattern=PLACE_ID_PATTERN)
-    alias: str = Field(min_length=1)
-    kind: AliasKind
-    lang: Literal["tg", "ru", "en", "latn"] | None = None
-    source: str | None = None
-
-
 class TermClass(StrEnum):
     """Generic address words, all spellings of one class match each other."""
 
@@ -151,11 +92,23 @@ class TermClass(StrEnum):
     OTHER_CITY = "other_city"  # Худжанд, Бохтар, Kulob: an address there is not Dushanbe's
 
 
-class AddressTerm(Frozen):
-    """A street-type word or abbreviation with all its spellings (Tajik, Russian, Latin)."""
+class AliasKind(StrEnum):
+    """Why an alias exists."""
 
-    term_class: TermClass
-    spellings: tuple[str, ...] = Field(min_length=1)
+    OLD = "old"  # a former (often Soviet) official name
+    INFORMAL = "informal"  # what residents call it: Зелёный базар, ЦУМ, Путовский
+    ABBREVIATION = "abbreviation"
+    SPELLING = "spelling"  # a spelling or transcription variant
+
+
+class PlaceAlias(Frozen):
+    """Another name residents use for one place."""
+
+    place_id: str = Field(pattern=PLACE_ID_PATTERN)
+    alias: str = Field(min_length=1)
+    kind: AliasKind
+    lang: Literal["tg", "ru", "en", "latn"] | None = None
+    source: str | None = None
 
 
 class Aliases(Frozen):
@@ -163,6 +116,13 @@ class Aliases(Frozen):
 
     places: tuple[PlaceAlias, ...] = ()
     terms: tuple[AddressTerm, ...] = ()
+
+
+class AddressTerm(Frozen):
+    """A street-type word or abbreviation with all its spellings (Tajik, Russian, Latin)."""
+
+    term_class: TermClass
+    spellings: tuple[str, ...] = Field(min_length=1)
 
 
 class Officer(Frozen):
@@ -234,14 +194,3 @@ class Link(Frozen):
     place_id: str = Field(pattern=PLACE_ID_PATTERN)
     sector_id: str = Field(pattern=SECTOR_ID_PATTERN)
     houses: HouseRange | None = None
-
-
-class Gazetteer(Frozen):
-    """The whole seed, as loaded from ``seed/``."""
-
-    places: tuple[Place, ...]
-    aliases: Aliases
-    sectors: tuple[Sector, ...]
-    links: tuple[Link, ...]
-    # sector id -> GeoJSON Polygon/MultiPolygon geometry (kept as plain data; shapely in sectors.py)
-    boundaries: dict[str, dict[str, object]] = Field(default_factory=dict)

@@ -33,6 +33,7 @@ RETURNED_FIELDS = (
     "house_parity",
     "segment",
     "popularity",
+    "version",
     *CYRILLIC_FIELDS,
     *LATIN_FIELDS,
 )
@@ -75,6 +76,9 @@ class PlaceDocument(BaseModel):
     address: str | None = None  # folded "street house" of a building, so "Рудаки 83" finds ЦУМ
     popularity: int = 0  # tie-breaker: avenues and big landmarks first
     geo: GeoPoint | None = Field(default=None, alias="_geo")
+    # The published version the document belongs to (resolver.published): a hit of another
+    # version than the resolver's snapshot makes it follow that version before answering.
+    version: str | None = None
 
 
 def segment_id(place_id: str, number: int) -> str:

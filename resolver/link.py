@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from resolver.gazetteer import LINEAR_KINDS, AliasKind, Gazetteer, Link, Place
+from resolver.gazetteer import LINEAR_KINDS, AliasKind, Link
 from resolver.index_schema import segment_id, split_choice_id
 from resolver.models import AddressParts, Candidate, HouseNumber, Resolution, Status
+from resolver.published import PublishedData, PublishedPlace
 from resolver.rank import Scored
 from resolver.sectors import SectorDirectory
 from resolver.text.fold import fold
@@ -36,13 +37,13 @@ class Pick:
 
 
 class Linker:
-    """Link places of the gazetteer to sectors.
+    """Link places of one published version to its sectors.
 
     Args:
-        gazetteer: The seed, for sectors, links and place names.
+        gazetteer: The published data, for sectors, links and place names.
     """
 
-    def __init__(self, gazetteer: Gazetteer) -> None:
+    def __init__(self, gazetteer: PublishedData) -> None:
         self.directory = SectorDirectory(gazetteer)
         self._places = {place.id: place for place in gazetteer.places}
         self._old_names = old_names_by_place(gazetteer)
@@ -127,7 +128,7 @@ class Linker:
 
     def link_place(
         self,
-        place: Place,
+        place: PublishedPlace,
         house: HouseNumber | None,
         pick: Pick,
     ) -> list[Candidate]:
@@ -148,7 +149,7 @@ class Linker:
 
     def _segment_candidate(
         self,
-        place: Place,
+        place: PublishedPlace,
         segment: int | None,
         link: Link,
         pick: Pick,
@@ -194,7 +195,7 @@ def holds_words(name: str, words: set[str]) -> bool:
     return words <= set(fold(name).split()) or words <= set(latin_key(name).split())
 
 
-def old_names_by_place(gazetteer: Gazetteer) -> dict[str, tuple[str, ...]]:
+def old_names_by_place(gazetteer: PublishedData) -> dict[str, tuple[str, ...]]:
     """Every former name of each place: its ``old_names`` and its aliases of kind ``old``."""
     names = {place.id: list(place.old_names) for place in gazetteer.places}
     for alias in gazetteer.aliases.places:

@@ -12,6 +12,9 @@ Two adapters share the request, the answer's reading and the retry policy:
 - :class:`AsyncMeiliBackend` awaits, over an aiohttp session: the bot, which resolves on its
   event loop instead of in threads (0.4-0.6 ms of CPU a search; no thread hand-offs, and a
   query past its deadline is cancelled rather than left running).
+
+:class:`MeiliPublishedReader` reads the published data (version, sectors, links, vocabulary) of
+the live index, for :class:`resolver.snapshots.Snapshots`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,12 @@ from tenacity import (
 from resolver.backend import Hit, SearchQuery
 from resolver.errors import MeiliUnavailable
 from resolver.index_schema import CYRILLIC_FIELDS, LATIN_FIELDS, RETURNED_FIELDS, PlaceDocument
+from resolver.published import (
+    MAX_DATA_DOCUMENTS,
+    VERSION_ID,
+    PublishedDataError,
+    data_index_name,
+)
 
 # Connections kept per server: more than ever search at once (the bot handles 16 updates at a
 # time by default); beyond it urllib3 opens extra ones and drops them after use, and aiohttp
@@ -254,3 +263,59 @@ def parse_hit(raw: dict[str, Any]) -> Hit:
         document=PlaceDocument.model_validate(raw),
         score=float(raw.get("_rankingScore", 0.0)),
     )
+
+
+class MeiliPublishedReader:
+    """Read the published data of one live index with the search key (blocking).
+
+    Both calls are one placeholder search on the data index (:mod:`resolver.published`): the
+    version document alone (the cheap check a running resolver makes every few seconds), or
+    every document (when the version changed).
+    """
+
+    def __init__(self, url: str, *, api_key: str | None, live: str, timeout_s: float = 2.0) -> None:
+        self._request = MeiliSearchRequest(
+            url, api_key=api_key, index=data_index_name(live), timeout_s=timeout_s
+        )
+        self._pool = urllib3.PoolManager(
+            maxsize=2,
+            headers=self._request.headers,
+            timeout=urllib3.Timeout(connect=self._request.connect_timeout_s, read=timeout_s),
+            retries=False,
+        )
+
+    @property
+    def index(self) -> str:
+        """The data index read."""
+        return self._request.index
+
+    def version(self) -> dict[str, Any] | None:
+        """The version document of the live data index, or None when it has none."""
+        found = self._search({"q": "", "filter": f"type = {VERSION_ID}", "limit": 1})
+        return found[0] if found else None
+
+    def documents(self) -> list[dict[str, Any]]:
+        """Every document of the live data index, read in one search (one version whole)."""
+        return self._search({"q": "", "limit": MAX_DATA_DOCUMENTS})
+
+    def close(self) -> None:
+        """Release the connections."""
+        self._pool.clear()
+
+    def _search(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        url = f"{self._request.url}/indexes/{self.index}/search"
+        body = json.dumps(query).encode()
+        try:
+            response = self._pool.request("POST", url, body=body)
+        except urllib3.exceptions.HTTPError as exc:
+            raise MeiliUnavailable(f"Meilisearch did not answer: {type(exc).__name__}") from exc
+        if response.status >= 500:
+            raise MeiliUnavailable(
+                f"Meilisearch failed reading {self.index}: HTTP {response.status}"
+            )
+        if response.status >= 400:
+            raise PublishedDataError(
+                f"{self.index} cannot be read ({describe_client_error(response.data)})"
+            )
+        hits = json.loads(response.data).get("hits", [])
+        return [hit for hit in hits if isinstance(hit, dict)]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
-from resolver.gazetteer import Gazetteer, Place, PlaceKind, TermClass
+from resolver.gazetteer import Aliases, PlaceKind, TermClass
 from resolver.models import AddressParts, HouseNumber
+from resolver.published import PublishedData, PublishedPlace
 from resolver.text.fold import fold, script_of
 from resolver.text.latin import latin_key
 from resolver.text.layout import fix_layout
@@ -124,14 +126,14 @@ def read_text(
     return TextReadings(readings, parsed.parts)
 
 
-def names_of(place: Place) -> list[str]:
+def names_of(place: PublishedPlace) -> list[str]:
     """Every current, alternative and old name of a place."""
     names = (place.name_tg, place.name_ru, place.name_en, *place.alt_names, *place.old_names)
     return [name for name in names if name]
 
 
-def vocabulary_for(gazetteer: Gazetteer) -> Vocabulary:
-    """The address words of the seed, with what parsing needs to know of its names.
+def vocabulary_for(gazetteer: PublishedData) -> Vocabulary:
+    """The published address words, with what parsing needs to know of the place names.
 
     Which place names take a number (Испечак 2), every folded name word (another town's name
     that is also ours is not taken for that town), and the names of the districts.
@@ -159,7 +161,30 @@ def vocabulary_for(gazetteer: Gazetteer) -> Vocabulary:
     )
 
 
-def morphology_for(gazetteer: Gazetteer) -> Morphology:
+class TajikNamed(Protocol):
+    """A place with a Tajik name (a seed place or a published one)."""
+
+    @property
+    def name_tg(self) -> str | None:
+        """The Tajik name."""
+        ...
+
+
+class NamedPlaces(Protocol):
+    """Places and their aliases: the seed (index time) or the published data (query time)."""
+
+    @property
+    def places(self) -> Sequence[TajikNamed]:
+        """The places."""
+        ...
+
+    @property
+    def aliases(self) -> Aliases:
+        """Their aliases."""
+        ...
+
+
+def morphology_for(gazetteer: NamedPlaces) -> Morphology:
     """The Russian morphology both the index and the queries go through.
 
     The words of the gazetteer's Tajik names are protected: Russian morphology would misread

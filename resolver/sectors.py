@@ -1,6 +1,6 @@
 """Which (fictional) inspector sector a place, a house or a point belongs to.
 
-:class:`SectorDirectory` is built once from a :class:`~resolver.gazetteer.Gazetteer` and answers
+:class:`SectorDirectory` is built once from the published data and answers
 lookups without I/O: a sector by id, the links of a place, the sector of a place and house
 number (split streets pick the house range that holds the number), and the sector whose
 polygon holds a point (an STRtree over the sector polygons).
@@ -16,7 +16,8 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from resolver.errors import SectorShapeError
-from resolver.gazetteer import Gazetteer, Link, Sector
+from resolver.gazetteer import Link, Sector
+from resolver.published import PublishedData
 
 # A point on an edge shared by two polygons can miss both in floating point; accept the
 # nearest polygon within this distance (degrees, about 0.1 m).
@@ -26,11 +27,11 @@ EDGE_TOLERANCE = 1e-6
 class SectorDirectory:
     """Look up sectors by id, by place (and house number) and by coordinates."""
 
-    def __init__(self, gazetteer: Gazetteer) -> None:
-        """Index the gazetteer's sectors, links and sector polygons."""
-        self._sectors = {sector.id: sector for sector in gazetteer.sectors}
-        self._links = group_links(gazetteer.links)
-        self._polygon_ids, polygons = polygons_of(gazetteer.boundaries, self._sectors)
+    def __init__(self, data: PublishedData) -> None:
+        """Index the published sectors, links and sector polygons."""
+        self._sectors = {sector.id: sector for sector in data.sectors}
+        self._links = group_links(data.links)
+        self._polygon_ids, polygons = polygons_of(data.boundaries, self._sectors)
         self._tree = shapely.STRtree(polygons)
         self._city = shapely.union_all(polygons) if polygons else None
         if self._city is not None:
@@ -66,7 +67,7 @@ class SectorDirectory:
 
     def sector_at(self, lat: float, lon: float) -> Sector | None:
         """Return the sector whose polygon holds the point, or None outside every sector."""
-        if self._city is None:  # a gazetteer without sector polygons
+        if self._city is None:  # data without sector polygons
             return None
         point = Point(lon, lat)
         hits = self._tree.query(point, predicate="intersects")

@@ -14,17 +14,25 @@ it needs and receives their hits. Two drivers answer them, built the same way fr
 the pipeline: :class:`Resolver` with a blocking backend (CLI, benchmarks) and
 :class:`AwaitingResolver` with an awaitable one (the bot, on its event loop). One pipeline, two
 ways to wait.
+
+Each resolution runs on one :class:`Pipeline`, built from one published version (a snapshot:
+sector links, sectors, vocabulary). A driver takes its pipeline from a :class:`PipelineSource`
+(a fixed pipeline, or :class:`resolver.snapshots.Snapshots` following the published version) at
+the start, and if a search hit comes from another version (a swap happened meanwhile) it asks the
+source for that version and runs again on it: an answer never mixes versions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import asyncio
+from collections.abc import Generator, Iterable
+from typing import Protocol
 
 from resolver.backend import AsyncSearchBackend, Hit, SearchBackend, SearchQuery
 from resolver.decide import Verdict, decide, is_doubtful, settle
-from resolver.gazetteer import Gazetteer
 from resolver.link import Linker
 from resolver.models import AddressParts, HouseNumber, Resolution, Status
+from resolver.published import PublishedData, VersionInfo
 from resolver.rank import best_per_place, kind_fits, score_all, scored_readings
 from resolver.readings import (
     Reading,
@@ -40,35 +48,60 @@ from resolver.text.morphology import NO_MORPHOLOGY, Morphology
 from resolver.text.plus_code import find_plus_code
 from resolver.text.vocabulary import Vocabulary
 
-__all__ = ["AwaitingResolver", "Pipeline", "ResolveSteps", "Resolver", "vocabulary_for"]
+__all__ = [
+    "AwaitingResolver",
+    "Pipeline",
+    "PipelineSource",
+    "ResolveSteps",
+    "Resolver",
+    "vocabulary_for",
+]
 
 # The resolver's steps: yields the searches it needs, is sent their hits, returns the answer.
 ResolveSteps = Generator[list[SearchQuery], list[list[Hit]], Resolution]
+# Runs of one resolution at most: the first, and one per newer version met on the way.
+MAX_RUNS = 3
 
 
 class Pipeline:
     """The resolver's steps for free text and for button presses, without any search engine.
 
+    A pipeline is also a :class:`PipelineSource` that never changes (tests, one-off tools).
+
     Args:
-        gazetteer: The seed, for sectors, links and place names.
-        vocabulary: Street-type words and filler, from ``seed/terms.yaml``.
+        data: One published version: sectors, links, place names.
+        vocabulary: Street-type words and filler, from the published address terms.
     """
 
     def __init__(
         self,
-        gazetteer: Gazetteer,
+        data: PublishedData,
         vocabulary: Vocabulary,
         *,
         morphology: Morphology = NO_MORPHOLOGY,
     ) -> None:
         self._vocabulary = vocabulary
         self._morphology = morphology
-        self._linker = Linker(gazetteer)
+        self._linker = Linker(data)
+        self.data = data
+
+    @property
+    def version(self) -> VersionInfo:
+        """Which published version the pipeline links with."""
+        return self.data.version
 
     @classmethod
-    def of(cls, gazetteer: Gazetteer) -> Pipeline:
-        """The pipeline over ``gazetteer``: its address words and its Russian morphology."""
-        return cls(gazetteer, vocabulary_for(gazetteer), morphology=morphology_for(gazetteer))
+    def of(cls, data: PublishedData) -> Pipeline:
+        """The pipeline over ``data``: its address words and its Russian morphology."""
+        return cls(data, vocabulary_for(data), morphology=morphology_for(data))
+
+    def current(self) -> Pipeline:
+        """A fixed pipeline is always the current one."""
+        return self
+
+    def follow(self, version: str) -> Pipeline | None:
+        """A fixed pipeline knows no other version."""
+        return self if version == self.version.version else None
 
     @property
     def directory(self) -> SectorDirectory:
@@ -151,38 +184,94 @@ def is_unsure(verdict: Verdict, reading: Reading) -> bool:
     return not verdict.winners or kind_fits(verdict.winners[0].document, reading.terms) is not True
 
 
+class PipelineSource(Protocol):
+    """Where drivers take the pipeline of the published version from."""
+
+    def current(self) -> Pipeline:
+        """The pipeline of the version being served."""
+        ...
+
+    def follow(self, version: str) -> Pipeline | None:
+        """The pipeline of ``version`` if it is now the served one (blocking I/O), else None."""
+        ...
+
+
+def newer_version(pipeline: Pipeline, results: Iterable[list[Hit]]) -> str | None:
+    """The version of a hit that is not the pipeline's (None: every hit is of its version)."""
+    mine = pipeline.version.version
+    for hits in results:
+        for hit in hits:
+            if hit.document.version is not None and hit.document.version != mine:
+                return hit.document.version
+    return None
+
+
+def run_blocking(
+    pipeline: Pipeline, backend: SearchBackend, text: str
+) -> tuple[Resolution, str | None]:
+    """Run the steps, answering the searches with ``backend``; also return a foreign version."""
+    steps = pipeline.steps(text)
+    foreign = None
+    try:
+        searches = next(steps)
+        while True:
+            results = backend.search_many(searches)
+            foreign = foreign or newer_version(pipeline, results)
+            searches = steps.send(results)
+    except StopIteration as done:
+        return done.value, foreign
+
+
+async def run_awaiting(
+    pipeline: Pipeline, backend: AsyncSearchBackend, text: str
+) -> tuple[Resolution, str | None]:
+    """The same as :func:`run_blocking`, awaiting the backend."""
+    steps = pipeline.steps(text)
+    foreign = None
+    try:
+        searches = next(steps)
+        while True:
+            results = await backend.search_many(searches)
+            foreign = foreign or newer_version(pipeline, results)
+            searches = steps.send(results)
+    except StopIteration as done:
+        return done.value, foreign
+
+
 class Resolver:
     """Resolve free text to places and their inspectors, waiting on a blocking backend.
 
     Args:
         backend: The search engine (``MeiliBackend`` in production).
-        pipeline: The steps (:class:`Pipeline`), shareable with an :class:`AwaitingResolver`.
+        pipeline: Where the steps come from: a :class:`Pipeline`, or the published versions
+            (:class:`resolver.snapshots.Snapshots`), shareable with an :class:`AwaitingResolver`.
     """
 
-    def __init__(self, backend: SearchBackend, pipeline: Pipeline) -> None:
+    def __init__(self, backend: SearchBackend, pipeline: PipelineSource) -> None:
         self._backend = backend
         self.pipeline = pipeline
 
     @property
     def directory(self) -> SectorDirectory:
-        """The sectors, for location look-ups."""
-        return self.pipeline.directory
+        """The sectors of the version being served, for location look-ups."""
+        return self.pipeline.current().directory
 
     def resolve(self, text: str) -> Resolution:
         """Read ``text`` and return the verdict with up to five linked candidates (blocking)."""
-        steps = self.pipeline.steps(text)
-        try:
-            searches = next(steps)
-            while True:
-                searches = steps.send(self._backend.search_many(searches))
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+        pipeline = self.pipeline.current()
+        for _ in range(MAX_RUNS):
+            resolution, foreign = run_blocking(pipeline, self._backend, text)
+            newer = self.pipeline.follow(foreign) if foreign else None
+            if newer is None or newer is pipeline:
+                break
+            pipeline = newer
+        return resolution
 
     def choose(
         self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
     ) -> Resolution:
         """Resolve a button press: a place id, or a segment id of a split street."""
-        return self.pipeline.choose(choice_id, house=house, lang=lang)
+        return self.pipeline.current().choose(choice_id, house=house, lang=lang)
 
 
 class AwaitingResolver:
@@ -190,33 +279,35 @@ class AwaitingResolver:
 
     Args:
         backend: The awaitable search engine (``AsyncMeiliBackend`` in production).
-        pipeline: The steps (:class:`Pipeline`).
+        pipeline: Where the steps come from (see :class:`Resolver`).
     """
 
-    def __init__(self, backend: AsyncSearchBackend, pipeline: Pipeline) -> None:
+    def __init__(self, backend: AsyncSearchBackend, pipeline: PipelineSource) -> None:
         self._backend = backend
         self.pipeline = pipeline
 
     @property
     def directory(self) -> SectorDirectory:
-        """The sectors, for location look-ups."""
-        return self.pipeline.directory
+        """The sectors of the version being served, for location look-ups."""
+        return self.pipeline.current().directory
 
     async def resolve(self, text: str) -> Resolution:
         """Read ``text`` and return the verdict, awaiting the backend for the searches."""
-        steps = self.pipeline.steps(text)
-        try:
-            searches = next(steps)
-            while True:
-                searches = steps.send(await self._backend.search_many(searches))
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+        pipeline = self.pipeline.current()
+        for _ in range(MAX_RUNS):
+            resolution, foreign = await run_awaiting(pipeline, self._backend, text)
+            # Following a version reads the published data (blocking): off the event loop.
+            newer = await asyncio.to_thread(self.pipeline.follow, foreign) if foreign else None
+            if newer is None or newer is pipeline:
+                break
+            pipeline = newer
+        return resolution
 
     def choose(
         self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"
     ) -> Resolution:
         """Resolve a button press: a place id, or a segment id of a split street."""
-        return self.pipeline.choose(choice_id, house=house, lang=lang)
+        return self.pipeline.current().choose(choice_id, house=house, lang=lang)
 
     async def aclose(self) -> None:
         """Release the backend's connections."""

@@ -40,7 +40,9 @@ class MeiliSettings(BaseSettings):
     meili_index: str = LIVE_INDEX
     noziri_data_dir: Path = Field(default=PROJECT_ROOT / ".noziri")
     meili_timeout_s: float = Field(default=2.0, gt=0, description="Per-request timeout.")
-    seed_dir: Path = Field(default=PROJECT_ROOT / "seed", validation_alias="NOZIRI_SEED_DIR")
+    noziri_version_check_s: float = Field(
+        default=2.0, gt=0, description="How often a running resolver checks the published version."
+    )
 
 
 def read_settings(settings_class: type[S]) -> S:

@@ -62,12 +62,37 @@ def broken_seed(tmp_path: Path) -> Path:
     return seed
 
 
-@pytest.mark.parametrize("module", ["bot", "resolver"])
-def test_a_seed_typo_is_reported_by_file_and_line_without_a_traceback(
-    module: str, broken_seed: Path, tmp_path: Path
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_a_seed_typo_is_reported_by_the_builder_by_file_and_line_without_a_traceback(
+    command: str, broken_seed: Path, tmp_path: Path
 ) -> None:
     env = os.environ | {"NOZIRI_SEED_DIR": str(broken_seed), "NOZIRI_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "index_builder", command],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "Traceback" not in output
+    assert "places.yaml:" in output and "'knid'" in output
+
+
+@pytest.mark.parametrize("module", ["bot", "resolver"])
+def test_the_bot_and_the_resolver_never_read_the_seed(
+    module: str, broken_seed: Path, tmp_path: Path
+) -> None:
+    env = os.environ | {
+        "NOZIRI_SEED_DIR": str(broken_seed),
+        "NOZIRI_DATA_DIR": str(tmp_path),
+        "MEILI_URL": "http://127.0.0.1:9",  # nothing published here: they say to build it
+    }
     env.pop("TELEGRAM_BOT_TOKEN", None)
+    env.pop("MEILI_SEARCH_KEY", None)
     args = ["chat"] if module == "bot" else ["Рудаки 45"]
     done = subprocess.run(
         [sys.executable, "-m", module, *args],
@@ -80,7 +105,7 @@ def test_a_seed_typo_is_reported_by_file_and_line_without_a_traceback(
     )
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
-    assert "places.yaml:" in done.stderr and "'knid'" in done.stderr
+    assert "places.yaml" not in done.stderr and "index_builder build" in done.stderr
 
 
 @pytest.mark.parametrize(

@@ -32,20 +32,21 @@ from bot.offline.chat import offline_bot
 from bot.offline.fake_api import ApiCall, FakeBotApi, FakeUser
 from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog
+from index_builder.seed.load import load_gazetteer
+from index_builder.seed.models import Gazetteer
 from resolver.bootstrap import load_pipeline, meili_backend
-from resolver.gazetteer import Gazetteer
 from resolver.meili import MeiliBackend
 from resolver.models import Status
-from resolver.seed import load_gazetteer
 from resolver.service import AwaitingResolver, Resolver
 from search_platform.connection import Endpoint
 from search_platform.files import write_server_config
 from search_platform.process import LOOPBACK, free_port, spawn, stop_process, wait_until_healthy
-from search_platform.settings import MeiliSettings
+from search_platform.settings import PROJECT_ROOT, MeiliSettings
 from tests.integration.conftest import find_binary_or_fail
 
 pytestmark = pytest.mark.integration
 
+SEED_DIR = PROJECT_ROOT / "seed"
 RU = FakeUser(id=3001, first_name="Фаридун", language_code="ru")
 EN = FakeUser(id=3002, first_name="Anna", language_code="en")
 RESOLVED_QUERY = "хиёбони Рӯдакӣ 45"
@@ -98,7 +99,7 @@ def meili_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MeiliPro
 @pytest.fixture(scope="module")
 def gazetteer() -> Gazetteer:
     """The project's seed."""
-    return load_gazetteer(MeiliSettings().seed_dir)
+    return load_gazetteer(SEED_DIR)
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +118,7 @@ def real_search(meili_process: MeiliProcess) -> Iterator[tuple[Resolver, MeiliBa
     settings = MeiliSettings(meili_index=index, meili_timeout_s=1.0)
     endpoint = Endpoint(url=meili_process.url, api_key=SecretStr(meili_process.master_key))
     backend = meili_backend(settings, endpoint)
-    yield Resolver(backend, load_pipeline(settings)), backend
+    yield Resolver(backend, load_pipeline(settings, endpoint)), backend
     backend.close()
 
 
@@ -134,6 +135,7 @@ def services(real_search: tuple[Resolver, MeiliBackend], tmp_path: Path) -> BotS
     return BotServices(
         resolver=MeiliPlaceResolver(AwaitingResolver(backend.asynchronous(), resolver.pipeline)),
         sectors=resolver.directory,
+        data_date=lambda: resolver.pipeline.current().version.built_at,
         catalogue=load_catalogue(),
         limiter=QueryLimiter(per_minute=600, burst=600),
         unresolved=UnresolvedLog(tmp_path / "unresolved.jsonl"),

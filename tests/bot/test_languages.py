@@ -19,10 +19,13 @@ import pytest
 from bot import render
 from bot.callbacks import CallbackSigner
 from bot.i18n import LANGUAGES, Catalogue, load_catalogue
-from resolver.gazetteer import Gazetteer, Place, Sector
+from index_builder.published import published_data, published_place
+from index_builder.seed.load import load_gazetteer
+from index_builder.seed.models import Gazetteer, Place
+from resolver.gazetteer import Sector
 from resolver.link import Linker, Pick
 from resolver.models import Candidate, HouseNumber, Resolution, Status
-from resolver.seed import load_gazetteer
+from resolver.published import PublishedData
 from search_platform.settings import PROJECT_ROOT
 
 SIGNER = CallbackSigner(secret=b"languages")
@@ -109,6 +112,12 @@ def names_of(*texts: str | None) -> frozenset[str]:
     return frozenset(w.lower() for text in texts if text for w in _WORD.findall(text))
 
 
+@cache
+def published() -> PublishedData:
+    """The seed as the resolver reads it back from the published data."""
+    return published_data(gazetteer())
+
+
 def sample_places() -> list[Place]:
     """Every seventh place (of every kind) and every split street."""
     split = {link.place_id for link in gazetteer().links if link.houses is not None}
@@ -118,7 +127,8 @@ def sample_places() -> list[Place]:
 
 def candidates_of(place: Place, old_name: str | None) -> list[Candidate]:
     """The candidates the resolver links for a place (each segment of a split street)."""
-    picks = Linker(gazetteer()).link_place(place, None, Pick(0.9, (), "ru"))
+    linker = Linker(published())
+    picks = linker.link_place(published_place(place), None, Pick(0.9, (), "ru"))
     return [c.model_copy(update={"matched_old_name": old_name}) for c in picks]
 
 

@@ -190,11 +190,12 @@ def meili_client(meili: Endpoint) -> meilisearch.Client:
 
 @pytest.fixture
 def index_uid(request: pytest.FixtureRequest, meili_client: meilisearch.Client) -> Iterator[str]:
-    """Give this test its own index name; delete the index (if created) afterwards."""
+    """Give this test its own index name; delete it and its companions (data, previous) after."""
     slug = re.sub(r"[^A-Za-z0-9_]+", "_", request.node.name)[:40].strip("_")
     uid = f"t_{slug}_{uuid.uuid4().hex[:8]}"
     yield uid
-    meili_client.wait_for_task(meili_client.delete_index(uid).task_uid, timeout_in_ms=30_000)
+    for name in (uid, f"{uid}_meta", f"{uid}_previous", f"{uid}_meta_previous"):
+        meili_client.wait_for_task(meili_client.delete_index(name).task_uid, timeout_in_ms=30_000)
 
 
 @pytest.fixture(scope="session")

@@ -23,13 +23,15 @@ from index_builder.admin import MeiliAdmin
 from index_builder.documents import build_documents
 from index_builder.index_settings import index_settings
 from index_builder.publish import BuildPlan, publish
+from index_builder.published import published_data
+from index_builder.seed.load import load_gazetteer
+from index_builder.seed.models import Gazetteer
 from resolver.evaluation import LABELLED_QUERIES, Report, Tally, evaluate, load_labelled
-from resolver.gazetteer import Gazetteer
-from resolver.meili import MeiliBackend
+from resolver.meili import MeiliBackend, MeiliPublishedReader
 from resolver.models import Status
-from resolver.sectors import SectorDirectory
-from resolver.seed import load_gazetteer
-from resolver.service import Pipeline, Resolver, vocabulary_for
+from resolver.published import data_index_name
+from resolver.service import Resolver
+from resolver.snapshots import Snapshots
 from search_platform.connection import Endpoint
 from search_platform.settings import PROJECT_ROOT
 
@@ -48,13 +50,21 @@ def resolver(meili: Endpoint, gazetteer: Gazetteer) -> Iterator[Resolver]:
     key = meili.api_key.get_secret_value()
     admin = MeiliAdmin(meili.url, api_key=key)
     live = "t_accuracy_seed"
-    publish(
-        admin, build_documents(gazetteer), BuildPlan(live=live, settings=index_settings(gazetteer))
-    )
+    plan = BuildPlan(live=live, settings=index_settings(gazetteer))
+    publish(admin, build_documents(gazetteer), plan, data=published_data(gazetteer))
     backend = MeiliBackend(meili.url, api_key=key, index=live, timeout_s=10.0)
-    yield Resolver(backend, Pipeline(gazetteer, vocabulary_for(gazetteer)))
+    reader = MeiliPublishedReader(meili.url, api_key=key, live=live, timeout_s=10.0)
+    yield Resolver(backend, Snapshots.load(reader))  # the published data, as the bot reads it
     backend.close()
-    admin.wait(admin.delete_index(live))
+    reader.close()
+    for uid in (
+        live,
+        data_index_name(live),
+        f"{live}_previous",
+        f"{data_index_name(live)}_previous",
+    ):
+        if admin.index_exists(uid):
+            admin.wait(admin.delete_index(uid))
 
 
 MESSAGES = LABELLED_QUERIES.parent / "labelled_messages.jsonl"
@@ -63,9 +73,9 @@ NEVER_RESOLVED = ("no_place", "other_city")
 
 
 def report_for(path: Path, resolver: Resolver, gazetteer: Gazetteer) -> Report:
-    """Resolve every row of one set and judge the answers."""
+    """Resolve every row of one set and judge the answers (sectors from the published data)."""
     rows = load_labelled(path)
-    return evaluate(rows, [resolver.resolve(row.query) for row in rows], SectorDirectory(gazetteer))
+    return evaluate(rows, [resolver.resolve(row.query) for row in rows], resolver.directory)
 
 
 @pytest.fixture(scope="module")

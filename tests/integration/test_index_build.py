@@ -21,10 +21,12 @@ from index_builder.documents import build_documents
 from index_builder.index_settings import index_settings
 from index_builder.keys import ensure_search_key
 from index_builder.publish import BuildPlan, dry_run, publish
+from index_builder.published import published_data
+from index_builder.seed.load import load_gazetteer
+from index_builder.seed.models import Address, Gazetteer, Place
 from index_builder.synthetic import synthetic_gazetteer
-from resolver.gazetteer import Address, Gazetteer, Link, Place, PlaceKind
+from resolver.gazetteer import Link, PlaceKind
 from resolver.index_schema import CYRILLIC_FIELDS, LATIN_FIELDS, PlaceDocument
-from resolver.seed import load_gazetteer
 from resolver.text.fold import fold
 from resolver.text.latin import latin_key
 from search_platform.connection import Endpoint
@@ -52,6 +54,7 @@ def build(admin: MeiliAdmin, gazetteer: Gazetteer, live: str, **plan: Any) -> in
         admin,
         build_documents(gazetteer),
         BuildPlan(live=live, settings=index_settings(gazetteer), **plan),
+        data=published_data(gazetteer),
     )
     return report.documents
 
@@ -187,7 +190,7 @@ def test_failed_build_leaves_the_previous_index_answering(
     ]
     plan = BuildPlan(live=index_uid, settings=index_settings(seed), batch_size=1)
     with pytest.raises(TaskFailedError, match="invalid_document_id"):
-        publish(admin, bad, plan)
+        publish(admin, bad, plan, data=published_data(seed))
     hits = meili_client.index(index_uid).search("айни 45")["hits"]
     assert [hit["place_id"] for hit in hits] == ["nzr-9045"]
     assert not any(name.startswith(f"{index_uid}_build_") for name in index_names(meili_client))
@@ -214,7 +217,13 @@ def test_interrupted_build_deletes_its_index_and_keeps_the_live_one(
     city = synthetic_gazetteer(300)
     plan = BuildPlan(live=index_uid, settings=index_settings(city), batch_size=100)
     with pytest.raises(KeyboardInterrupt):
-        publish(admin, build_documents(city), plan, progress=InterruptAfterFirstBatch())
+        publish(
+            admin,
+            build_documents(city),
+            plan,
+            data=published_data(city),
+            progress=InterruptAfterFirstBatch(),
+        )
     assert admin.count_documents(index_uid) == 1
     assert not any(name.startswith(f"{index_uid}_build_") for name in index_names(meili_client))
 
@@ -228,19 +237,21 @@ def test_unreachable_server_fails_fast_with_a_clear_error() -> None:
     assert time.monotonic() - started < 5
 
 
-def test_old_data_is_kept_on_request_under_a_previous_name(
+def test_the_previous_version_is_kept_by_default_and_replaced_by_the_next(
     admin: MeiliAdmin, meili_client: meilisearch.Client, seed: Gazetteer, index_uid: str
 ) -> None:
     build(admin, small_city(seed, [make_building("nzr-9045", "45")]), index_uid)
-    build(admin, small_city(seed, [make_building("nzr-9046", "46")]), index_uid, keep_old=True)
+    build(admin, small_city(seed, [make_building("nzr-9046", "46")]), index_uid)
     names = index_names(meili_client)
-    kept = [name for name in names if name.startswith(f"{index_uid}_previous_")]
-    assert len(kept) == 1 and admin.count_documents(kept[0]) == 1
-    assert meili_client.index(kept[0]).get_document("nzr-9045").place_id == "nzr-9045"
-    assert not any(name.startswith(f"{index_uid}_build_") for name in names)
+    kept = f"{index_uid}_previous"
+    assert {kept, f"{index_uid}_meta_previous"} <= set(names)
+    assert admin.count_documents(kept) == 1
+    assert meili_client.index(kept).get_document("nzr-9045").place_id == "nzr-9045"
+    assert not any("_build_" in name for name in names if name.startswith(index_uid))
     build(admin, small_city(seed, [make_building("nzr-9047", "47")]), index_uid)
-    assert kept[0] in index_names(meili_client), "a kept index is never swept"
-    admin.wait(admin.delete_index(kept[0]))
+    assert meili_client.index(kept).get_document("nzr-9046").place_id == "nzr-9046"
+    build(admin, small_city(seed, [make_building("nzr-9048", "48")]), index_uid, keep_old=False)
+    assert kept not in index_names(meili_client), "--discard-old keeps no previous version"
 
 
 def test_next_build_deletes_what_a_killed_build_left_behind(

@@ -11,7 +11,7 @@ import httpx
 from pydantic import SecretStr
 
 from bot.__main__ import compose_services
-from bot.adapters import MeiliPlaceResolver
+from bot.adapters import FollowingSectors, MeiliPlaceResolver
 from bot.handlers import BotServices
 from bot.settings import BotSettings
 from index_builder.admin import MeiliAdmin, RetryPolicy
@@ -19,11 +19,13 @@ from index_builder.documents import build_documents
 from index_builder.index_settings import index_settings
 from index_builder.keys import ensure_search_key
 from index_builder.publish import BuildPlan, publish
+from index_builder.published import published_data
+from index_builder.seed.load import load_gazetteer, load_seed
 from resolver.backend import SearchQuery
-from resolver.meili import MeiliBackend
+from resolver.meili import MeiliBackend, MeiliPublishedReader
 from resolver.models import HouseNumber, Resolution, Status
-from resolver.seed import load_gazetteer
-from resolver.service import AwaitingResolver, Pipeline, Resolver, vocabulary_for
+from resolver.service import AwaitingResolver, Resolver, vocabulary_for
+from resolver.snapshots import Snapshots
 from resolver.text.parse import parse_query
 from resolver.text.vocabulary import Vocabulary
 from search_platform.connection import Endpoint
@@ -40,9 +42,11 @@ def admin_for(endpoint: Endpoint, *, retry: RetryPolicy | None = None) -> MeiliA
 
 def publish_seed_with(admin: MeiliAdmin, *, live: str, seed_dir: Path = SEED_DIR) -> SecretStr:
     """Publish ``seed_dir`` as ``live`` through ``admin``; return the search-only key."""
-    gazetteer = load_gazetteer(seed_dir)
+    loaded = load_seed(seed_dir)
+    gazetteer = loaded.gazetteer
     plan = BuildPlan(live=live, settings=index_settings(gazetteer))
-    publish(admin, build_documents(gazetteer), plan)
+    data = published_data(gazetteer, seed_hash=loaded.seed_hash)
+    publish(admin, build_documents(gazetteer), plan, data=data)
     return ensure_search_key(admin, live=live).key
 
 
@@ -54,10 +58,17 @@ def publish_seed(endpoint: Endpoint, *, live: str, seed_dir: Path = SEED_DIR) ->
 def make_resolver(
     url: str, key: SecretStr, *, live: str, timeout_s: float = 2.0
 ) -> tuple[Resolver, MeiliBackend]:
-    """Connect the real resolver to ``url`` with the search key (the caller closes the backend)."""
-    gazetteer = load_gazetteer(SEED_DIR)
+    """Connect the real resolver to ``url`` with the search key (the caller closes the backend).
+
+    The resolver reads the published data of ``live`` once (no seed), as a fixed pipeline.
+    """
+    reader = MeiliPublishedReader(url, api_key=key.get_secret_value(), live=live, timeout_s=10)
+    try:
+        pipeline = Snapshots.load(reader).current()
+    finally:
+        reader.close()
     backend = MeiliBackend(url, api_key=key.get_secret_value(), index=live, timeout_s=timeout_s)
-    return Resolver(backend, Pipeline.of(gazetteer)), backend
+    return Resolver(backend, pipeline), backend
 
 
 def real_services(
@@ -74,8 +85,11 @@ def real_services(
         bot_reply_deadline_s=reply_deadline_s,
         noziri_data_dir=data_dir,
     )
-    place_resolver = MeiliPlaceResolver(AwaitingResolver(backend.asynchronous(), resolver.pipeline))
-    return compose_services(settings, place_resolver, resolver.directory)
+    awaiting = AwaitingResolver(backend.asynchronous(), resolver.pipeline)
+    sectors = FollowingSectors(awaiting)
+    return compose_services(
+        settings, MeiliPlaceResolver(awaiting), sectors, data_date=sectors.data_date
+    )
 
 
 # One word in each script whose first query makes Meilisearch load a dictionary (seconds).
@@ -108,9 +122,9 @@ class SampledResolver:
     @classmethod
     def over(cls, resolver: Resolver) -> SampledResolver:
         """Sample among every place of the seed."""
-        gazetteer = load_gazetteer(SEED_DIR)
-        ids = tuple(place.id for place in gazetteer.places)
-        return cls(resolver, vocabulary_for(gazetteer), ids)
+        data = resolver.pipeline.current().data
+        ids = tuple(place.id for place in data.places)
+        return cls(resolver, vocabulary_for(data), ids)
 
     async def choose(
         self, choice_id: str, *, house: HouseNumber | None = None, lang: str = "ru"

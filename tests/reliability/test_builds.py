@@ -7,9 +7,12 @@ not validate pushes nothing at all.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,13 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from index_builder.admin import MeiliAdmin, RetryPolicy
+from resolver.bootstrap import meili_backend, open_snapshots
 from resolver.errors import NoziriError
 from resolver.meili import MeiliBackend
 from resolver.service import Resolver
 from search_platform.connection import Endpoint
-from search_platform.settings import PROJECT_ROOT
+from search_platform.settings import PROJECT_ROOT, MeiliSettings
 from tests.reliability.building import (
     SEED_DIR,
     Answer,
@@ -46,9 +51,14 @@ KILL_WAIT_S = 120
 
 
 def live_snapshot(endpoint: Endpoint, live: str) -> list[dict[str, Any]]:
-    """Every document of the live index, as Meilisearch returns them, sorted by id."""
+    """Every document of the live index, as Meilisearch returns them, sorted by id.
+
+    The build stamp (``version``) is left out: the same seed built again gives the same
+    documents under a new version id.
+    """
     documents = master_get(endpoint, f"/indexes/{live}/documents", limit=100_000)["results"]
-    return sorted(documents, key=lambda document: str(document["id"]))
+    unstamped = [{k: v for k, v in d.items() if k != "version"} for d in documents]
+    return sorted(unstamped, key=lambda document: str(document["id"]))
 
 
 def build_indexes(endpoint: Endpoint, live: str) -> list[str]:
@@ -97,7 +107,7 @@ def fresh_live(meili: Endpoint) -> Iterator[LiveIndex]:
     finally:
         backend.close()
         admin = admin_for(meili)
-        for uid in [name, *build_indexes(meili, name)]:
+        for uid in admin.index_uids(prefix=name):  # the live pair, the previous one, leftovers
             admin.wait(admin.delete_index(uid))
 
 
@@ -277,3 +287,115 @@ def test_corrupt_seed_is_refused_with_errors_and_nothing_is_pushed(
     assert file_name in output, f"the error does not name {file_name}:\n{output}"
     assert latest_task(meili) == newest, "the build sent something to Meilisearch"
     assert shared_live.unchanged()
+
+
+# --- rebuilds with a roster change under load --------------------------------------------
+
+
+class VersionedLoad:
+    """Threads resolving names through a resolver that follows the published version.
+
+    Every answer must be wholly one version's: equal to the answer of the old seed or to the
+    answer of the edited one (every inspector's phone changed), never a mix, never an error.
+    """
+
+    def __init__(self, resolver: Resolver, names: list[str], answers: list[dict[str, object]]):
+        self.resolver = resolver
+        self.names = names
+        self.answers = answers
+        self.counts = {"queries": 0, "old": 0, "new": 0}
+        self.failures: list[str] = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.work) for _ in range(4)]
+
+    def work(self) -> None:
+        """Resolve the names round and round until told to stop."""
+        while not self.stop.is_set():
+            for name in self.names:
+                self.record(name, self.attempt(name))
+
+    def attempt(self, name: str) -> object:
+        """One resolution, or the error it raised."""
+        try:
+            return self.resolver.resolve(name)
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+
+    def record(self, name: str, observed: object) -> None:
+        """Count which version answered, or a failure."""
+        with self.lock:
+            self.counts["queries"] += 1
+            if observed == self.answers[0][name]:
+                self.counts["old"] += 1
+            elif observed == self.answers[1][name]:
+                self.counts["new"] += 1
+            else:
+                self.failures.append(f"{name}: neither version's answer: {observed}")
+
+    def __enter__(self) -> VersionedLoad:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+
+def seed_with_new_phones(target: Path) -> Path:
+    """A copy of the seed where every inspector's phone is another one (a roster change)."""
+    shutil.copytree(SEED_DIR, target)
+    sectors = target / "sectors.yaml"
+    text = sectors.read_text(encoding="utf-8")
+    # Swapping the last two groups keeps the phones valid and distinct: +992 00 401 29 11.
+    swapped = re.sub(r"(phone: \+992 00 \d{3}) (\d{2}) (\d{2})", r"\1 \3 \2", text)
+    sectors.write_text(swapped, encoding="utf-8")
+    return target
+
+
+def following_resolver(meili: Endpoint, key: SecretStr, live: str) -> tuple[Resolver, Any]:
+    """A resolver on ``live`` that follows new versions, checking every 0.5 s."""
+    settings = MeiliSettings(
+        meili_url=meili.url, meili_search_key=key, meili_index=live, noziri_version_check_s=0.5
+    )
+    endpoint = Endpoint(url=meili.url, api_key=key)
+    snapshots = open_snapshots(settings, endpoint)
+    backend = meili_backend(settings, endpoint)
+    return Resolver(backend, snapshots.__enter__()), (snapshots, backend)
+
+
+def test_rebuilds_with_a_roster_change_under_load_give_wholly_old_or_new_answers(
+    meili: Endpoint, own_live: LiveIndex, tmp_path: Path, figures: dict[str, Any]
+) -> None:
+    edited = seed_with_new_phones(tmp_path / "seed")
+    names = seed_names(count=8)
+    admin = admin_for(meili)
+    key = publish_seed(meili, live=own_live.name, seed_dir=edited)
+    new_answers = {
+        name: make_resolver(meili.url, key, live=own_live.name)[0].resolve(name) for name in names
+    }
+    publish_seed(meili, live=own_live.name)
+    old_answers = {name: own_live.resolver.resolve(name) for name in names}
+    assert old_answers != new_answers, (
+        "the roster change changes no answer: the test proves nothing"
+    )
+    resolver, (snapshots, backend) = following_resolver(meili, key, own_live.name)
+    try:
+        load = VersionedLoad(resolver, names, [old_answers, new_answers])
+        with load:
+            for round_ in range(4):
+                publish_seed_with(
+                    admin, live=own_live.name, seed_dir=edited if round_ % 2 == 0 else SEED_DIR
+                )
+    finally:
+        snapshots.__exit__(None, None, None)
+        backend.close()
+    assert load.failures == []
+    assert load.counts["old"] > 0 and load.counts["new"] > 0, load.counts
+    figures["roster rebuilds under load: queries"] = load.counts["queries"]
+    figures["roster rebuilds under load: failed or mixed answers"] = len(load.failures)
+    figures["roster rebuilds under load: old / new answers"] = (
+        f"{load.counts['old']} / {load.counts['new']}"
+    )

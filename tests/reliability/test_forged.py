@@ -22,7 +22,7 @@ from bot.handlers import services_of_app
 from bot.i18n import LANGUAGES, load_catalogue
 from bot.offline.fake_api import ApiCall, FakeUser
 from bot.recent import BoundedMemo, RecentlyShown
-from resolver.seed import load_gazetteer
+from index_builder.seed.load import load_gazetteer
 from search_platform.connection import Endpoint
 from tests.reliability.building import SEED_DIR, make_resolver, real_services
 from tests.reliability.chat import BotSession

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from bot.adapters import MeiliPlaceResolver
 from bot.offline.chat import offline_bot
 from bot.offline.fake_api import FakeBotApi, FakeUser
+from resolver.meili import MeiliBackend
 from resolver.service import AwaitingResolver
 from search_platform.connection import Endpoint
 from search_platform.process import free_port
@@ -78,7 +79,8 @@ async def test_debug_logs_of_a_whole_conversation_never_tie_text_to_the_user(
     caplog.set_level(logging.DEBUG)
     live, key = live_index
     resolver, backend = make_resolver(meili.url, key, live=live)
-    dead, dead_backend = make_resolver(f"http://127.0.0.1:{free_port()}", key, live=live)
+    dead_url = f"http://127.0.0.1:{free_port()}"  # nothing listens: search is down
+    dead_backend = MeiliBackend(dead_url, api_key=key.get_secret_value(), index=live)
     services = real_services(resolver, backend, data_dir=tmp_path)
     try:
         async with offline_bot(services) as (api, _app):
@@ -97,7 +99,7 @@ async def test_debug_logs_of_a_whole_conversation_never_tie_text_to_the_user(
             api.press_button(USER, max(m for (c, m) in api.messages if c == USER.id), "p:x::forged")
             await api.wait_for("answerCallbackQuery", since=since)
             services.resolver = MeiliPlaceResolver(
-                AwaitingResolver(dead_backend.asynchronous(), dead.pipeline)
+                AwaitingResolver(dead_backend.asynchronous(), resolver.pipeline)
             )
             await ask(api, USER, TYPED[0])  # Meilisearch down
             services.resolver = ExplodingResolver()  # type: ignore[assignment]

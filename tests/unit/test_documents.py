@@ -11,26 +11,22 @@ from index_builder.diff import diff_documents
 from index_builder.documents import TypeWords, build_documents, count_documents, popularity
 from index_builder.index_settings import build_synonyms, index_settings
 from index_builder.publish import batch_payload
+from index_builder.published import published_data
+from index_builder.seed.load import load_gazetteer
+from index_builder.seed.models import Address, Aliases, AliasKind, Gazetteer, Place, PlaceAlias
 from index_builder.synthetic import synthetic_gazetteer
 from resolver.gazetteer import (
-    Address,
     AddressTerm,
-    Aliases,
-    AliasKind,
     District,
-    Gazetteer,
     HouseRange,
     Link,
     Officer,
-    Place,
-    PlaceAlias,
     PlaceKind,
     Sector,
     TermClass,
 )
 from resolver.index_schema import PlaceDocument, segment_id, split_choice_id
 from resolver.sectors import SectorDirectory
-from resolver.seed import load_gazetteer
 from resolver.text.fold import fold
 from resolver.text.latin import latin_key
 from search_platform.settings import PROJECT_ROOT
@@ -140,7 +136,7 @@ def test_split_street_gets_one_document_per_house_range_in_file_order() -> None:
 
 def test_segment_documents_are_numbered_as_the_resolver_numbers_links() -> None:
     gazetteer = make_gazetteer(links=split_street_links())
-    links = SectorDirectory(gazetteer).links_for("dyu-0100")
+    links = SectorDirectory(published_data(gazetteer)).links_for("dyu-0100")
     for document in build_documents(gazetteer):
         place_id, segment = split_choice_id(document.id)
         assert segment is not None and document.id == segment_id(place_id, segment)

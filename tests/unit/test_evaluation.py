@@ -10,17 +10,10 @@ from typing import Any
 import pytest
 
 from bench.accuracy import lang_rows, miss_line, set_figures
+from index_builder.published import published_data
+from index_builder.seed.models import Aliases, Gazetteer, Place
 from resolver.evaluation import LabelledQuery, Report, evaluate, judge
-from resolver.gazetteer import (
-    Aliases,
-    District,
-    Gazetteer,
-    HouseRange,
-    Link,
-    Officer,
-    Place,
-    Sector,
-)
+from resolver.gazetteer import District, HouseRange, Link, Officer, Sector
 from resolver.models import Candidate, HouseNumber, Resolution, Status
 from resolver.sectors import SectorDirectory
 
@@ -67,7 +60,7 @@ def directory() -> SectorDirectory:
             Link(place_id="dyu-0300", sector_id="SOM-02"),
         ),
     )
-    return SectorDirectory(gazetteer)
+    return SectorDirectory(published_data(gazetteer))
 
 
 @pytest.fixture

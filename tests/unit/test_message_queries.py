@@ -18,9 +18,10 @@ from typing import Any
 import openlocationcode.openlocationcode as olc
 import pytest
 
+from index_builder.published import published_data
+from index_builder.seed.load import load_gazetteer
 from resolver.evaluation import LabelledQuery
 from resolver.sectors import SectorDirectory
-from resolver.seed import load_gazetteer
 from search_platform.settings import PROJECT_ROOT
 
 SCRIPT = PROJECT_ROOT / "scripts" / "make_message_queries.py"
@@ -53,7 +54,7 @@ def rows() -> tuple[dict[str, Any], ...]:
 
 @cache
 def directory() -> SectorDirectory:
-    return SectorDirectory(load_gazetteer(PROJECT_ROOT / "seed"))
+    return SectorDirectory(published_data(load_gazetteer(PROJECT_ROOT / "seed")))
 
 
 def of_class(noise: str) -> list[dict[str, Any]]:

@@ -8,17 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from index_builder.published import published_data
+from index_builder.seed.load import load_gazetteer
 from resolver.gazetteer import AddressTerm, TermClass
 from resolver.models import HouseNumber
 from resolver.readings import vocabulary_for
-from resolver.seed import load_gazetteer
 from resolver.text.fold import fold
 from resolver.text.parse import MAX_NAME_WORDS, ParsedQuery, parse_query
 from resolver.text.vocabulary import Vocabulary, numbered_names_from
 
 GAZETTEER = load_gazetteer(Path(__file__).resolve().parents[2] / "seed")
 SEED_TERMS = GAZETTEER.aliases.terms
-VOCABULARY = vocabulary_for(GAZETTEER)  # as the product composes it
+VOCABULARY = vocabulary_for(published_data(GAZETTEER))  # as the product composes it
 
 
 def parse(text: str) -> ParsedQuery:

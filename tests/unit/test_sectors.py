@@ -7,18 +7,11 @@ from typing import Any
 
 import pytest
 
-from resolver.gazetteer import (
-    Aliases,
-    District,
-    Gazetteer,
-    HouseRange,
-    Link,
-    Officer,
-    Place,
-    Sector,
-)
+from index_builder.published import published_data
+from index_builder.seed.load import load_gazetteer
+from index_builder.seed.models import Aliases, Gazetteer, Place
+from resolver.gazetteer import District, HouseRange, Link, Officer, Sector
 from resolver.sectors import SectorDirectory
-from resolver.seed import load_gazetteer
 from search_platform.settings import PROJECT_ROOT
 
 
@@ -82,7 +75,7 @@ def make_directory() -> Callable[..., SectorDirectory]:
                 "SOM-03": square(68.79, 38.57),
             },
         }
-        return SectorDirectory(Gazetteer.model_validate(values | overrides))
+        return SectorDirectory(published_data(Gazetteer.model_validate(values | overrides)))
 
     return make
 
@@ -189,7 +182,7 @@ def seed() -> Gazetteer:
 @pytest.fixture(scope="module")
 def directory(seed: Gazetteer) -> SectorDirectory:
     """A directory over the repository's seed."""
-    return SectorDirectory(seed)
+    return SectorDirectory(published_data(seed))
 
 
 def test_every_real_place_has_a_sector_for_some_house(

@@ -17,20 +17,8 @@ from typing import Any
 
 import pytest
 
-from index_builder import validate as validate_module
-from index_builder.validate import validate
-from resolver.gazetteer import (
-    Aliases,
-    AliasKind,
-    Gazetteer,
-    HouseRange,
-    Link,
-    Officer,
-    Place,
-    PlaceAlias,
-    Sector,
-)
-from resolver.seed import (
+from index_builder.seed import validate as validate_module
+from index_builder.seed.load import (
     LINKS_FILE,
     PLACES_FILE,
     SECTORS_FILE,
@@ -40,7 +28,11 @@ from resolver.seed import (
     load_seed,
     parse_seed,
 )
-from search_platform.settings import PROJECT_ROOT, MeiliSettings
+from index_builder.seed.models import Aliases, AliasKind, Gazetteer, Place, PlaceAlias
+from index_builder.seed.validate import validate
+from index_builder.settings import BuilderSettings
+from resolver.gazetteer import HouseRange, Link, Officer, Sector
+from search_platform.settings import PROJECT_ROOT
 
 REAL_SEED = PROJECT_ROOT / "seed"
 
@@ -444,7 +436,7 @@ def run_cli(seed_dir: Path, reference: Path, capsys: pytest.CaptureFixture[str])
     parser = argparse.ArgumentParser()
     validate_module.add_arguments(parser)
     args = parser.parse_args([str(seed_dir), "--reference", str(reference)])
-    status = args.run(args, MeiliSettings(_env_file=None))
+    status = args.run(args, BuilderSettings(_env_file=None))
     output = capsys.readouterr().out
     assert "Traceback" not in output
     return status, output

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import pytest
 
 from index_builder.documents import build_documents
+from index_builder.published import published_data, stamped
+from index_builder.seed.load import load_gazetteer
+from index_builder.seed.models import Gazetteer
 from resolver.backend import Hit, SearchQuery
 from resolver.decide import Verdict
-from resolver.gazetteer import Gazetteer, TermClass
+from resolver.gazetteer import TermClass
 from resolver.index_schema import PlaceDocument
 from resolver.models import Status
 from resolver.rank import Scored
 from resolver.readings import Reading
-from resolver.seed import load_gazetteer
-from resolver.service import AwaitingResolver, Pipeline, Resolver, is_unsure, vocabulary_for
+from resolver.service import AwaitingResolver, Pipeline, Resolver, is_unsure
 from search_platform.settings import PROJECT_ROOT
 
 
@@ -62,7 +65,7 @@ def backend(documents: list[PlaceDocument]) -> FakeSearchBackend:
 
 @pytest.fixture
 def resolver(backend: FakeSearchBackend, gazetteer: Gazetteer) -> Resolver:
-    return Resolver(backend, Pipeline(gazetteer, vocabulary_for(gazetteer)))
+    return Resolver(backend, Pipeline.of(published_data(gazetteer)))
 
 
 def test_finds_ayni_avenue_segment_by_house_number(resolver: Resolver) -> None:
@@ -218,3 +221,78 @@ async def test_awaiting_a_clear_query_costs_one_search(
     awaited = AwaitedBackend(FakeSearchBackend(documents))
     await AwaitingResolver(awaited, resolver.pipeline).resolve("Зелёный базар")
     assert len(awaited.inner.calls) == 1 and len(awaited.inner.calls[0]) == 1
+
+
+# --- one published version per answer --------------------------------------------------------
+
+
+class TwoVersions:
+    """A pipeline source serving version ``a`` until asked to follow ``b``."""
+
+    def __init__(self, old: Pipeline, new: Pipeline | None) -> None:
+        self.served = old
+        self.new = new
+        self.followed: list[str] = []
+
+    def current(self) -> Pipeline:
+        return self.served
+
+    def follow(self, version: str) -> Pipeline | None:
+        self.followed.append(version)
+        if self.new is not None and version == self.new.version.version:
+            self.served = self.new
+            return self.new
+        return None
+
+
+def versioned(gazetteer: Gazetteer, version: str, *, phone_suffix: str = "") -> Pipeline:
+    """The seed as published version ``version``, every inspector's phone ending in a suffix."""
+    data = stamped(published_data(gazetteer), version=version, built_at=datetime.now(UTC))
+    if phone_suffix:
+        sectors = tuple(
+            s.model_copy(
+                update={
+                    "officer": s.officer.model_copy(
+                        update={"phone": s.officer.phone[:-2] + phone_suffix}
+                    )
+                }
+            )
+            for s in data.sectors
+        )
+        data = data.model_copy(update={"sectors": sectors})
+    return Pipeline.of(data)
+
+
+def stamped_backend(documents: list[PlaceDocument], version: str) -> FakeSearchBackend:
+    return FakeSearchBackend([d.model_copy(update={"version": version}) for d in documents])
+
+
+def test_a_hit_of_a_newer_version_is_answered_wholly_from_that_version(
+    gazetteer: Gazetteer, documents: list[PlaceDocument]
+) -> None:
+    old, new = (
+        versioned(gazetteer, "a", phone_suffix="11"),
+        versioned(gazetteer, "b", phone_suffix="00"),
+    )
+    source = TwoVersions(old, new)
+    resolver = Resolver(stamped_backend(documents, "b"), source)
+    best = resolver.resolve("Зелёный базар").best
+    assert source.followed == ["b"]
+    assert best is not None and best.officer is not None and best.officer.phone.endswith("00")
+
+
+def test_a_hit_of_a_refused_version_is_linked_with_the_version_served(
+    gazetteer: Gazetteer, documents: list[PlaceDocument]
+) -> None:
+    old = versioned(gazetteer, "a", phone_suffix="11")
+    resolver = Resolver(stamped_backend(documents, "x"), TwoVersions(old, None))
+    best = resolver.resolve("Зелёный базар").best
+    assert best is not None and best.officer is not None and best.officer.phone.endswith("11")
+
+
+def test_hits_of_the_served_version_never_ask_for_another(
+    gazetteer: Gazetteer, documents: list[PlaceDocument]
+) -> None:
+    source = TwoVersions(versioned(gazetteer, "a"), versioned(gazetteer, "b"))
+    Resolver(stamped_backend(documents, "a"), source).resolve("Зелёный базар")
+    assert source.followed == []

@@ -1,4 +1,4 @@
-"""Read ``seed/`` into a :class:`~resolver.gazetteer.Gazetteer`, with errors a maintainer can fix.
+"""Read ``seed/`` into a :class:`~index_builder.seed.models.Gazetteer`, with errors to fix.
 
 The seed is hand-edited YAML (and one GeoJSON file), so every problem is reported as a
 :class:`SeedError` naming the file, the line, the record and the field, never as a traceback:
@@ -9,11 +9,12 @@ The seed is hand-edited YAML (and one GeoJSON file), so every problem is reporte
 
 Parsing is pure (:func:`parse_seed` takes the file texts); only :func:`read_seed_texts` touches
 the disk. Cross-record rules (unique ids, links, house ranges, polygons) live in
-:mod:`index_builder.validate`, which uses :class:`SeedLocations` to point at lines.
+:mod:`index_builder.seed.validate`, which uses :class:`SeedLocations` to point at lines.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,8 +24,9 @@ from typing import Any, Generic, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from index_builder.seed.models import Aliases, Gazetteer, Place, PlaceAlias
 from resolver.errors import NoziriError
-from resolver.gazetteer import AddressTerm, Aliases, Gazetteer, Link, Place, PlaceAlias, Sector
+from resolver.gazetteer import AddressTerm, Link, Sector
 
 PLACES_FILE = "places.yaml"
 ALIASES_FILE = "aliases.yaml"
@@ -83,10 +85,11 @@ class SeedLocations:
 
 @dataclass(frozen=True)
 class LoadedSeed:
-    """A parsed seed and where each record came from."""
+    """A parsed seed, where each record came from, and the hash of its files."""
 
     gazetteer: Gazetteer
     locations: SeedLocations
+    seed_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,14 @@ def load_gazetteer(seed_dir: Path) -> Gazetteer:
 def load_seed(seed_dir: Path) -> LoadedSeed:
     """Read ``seed_dir`` and return the gazetteer with the line of each record."""
     return parse_seed(read_seed_texts(seed_dir))
+
+
+def seed_hash(texts: Mapping[str, str]) -> str:
+    """A short sha256 of the seed files (names and contents): what a version was built from."""
+    digest = hashlib.sha256()
+    for name in sorted(texts):
+        digest.update(f"{name}\0{len(texts[name])}\0{texts[name]}".encode())
+    return digest.hexdigest()[:16]
 
 
 def read_seed_texts(seed_dir: Path) -> dict[str, str]:
@@ -161,7 +172,7 @@ def parse_seed(texts: Mapping[str, str]) -> LoadedSeed:
         links=tuple(links),
         boundaries=boundaries,
     )
-    return LoadedSeed(gazetteer, SeedLocations(lines, boundary_index))
+    return LoadedSeed(gazetteer, SeedLocations(lines, boundary_index), seed_hash(texts))
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
 """``python -m index_builder validate [SEED_DIR]``: check the seed and print what it holds.
 
 Reading errors (YAML syntax, unknown or missing fields, bad values) come from
-:mod:`resolver.seed`; this module adds the rules that span records: unique ids, every id of the
-shared gazetteer kept, every place linked to a sector, house ranges of a split street neither
-overlapping nor leaving gaps, phones unique, coordinates inside Dushanbe, sector polygons valid,
-disjoint and one per sector, places inside their sector's polygon, aliases pointing at places.
+:mod:`index_builder.seed.load`; this module adds the rules that span records: unique ids, every
+id of the shared gazetteer kept, every place linked to a sector, house ranges of a split street
+neither overlapping nor leaving gaps, phones unique, coordinates inside Dushanbe, sector polygons
+valid, disjoint and one per sector, places inside their sector's polygon, aliases naming places.
 
 Every problem is printed as ``file:line: record_id.field: message``; the exit status is 1 when
 there is any, 0 (with a summary of counts) when the seed is sound.
@@ -26,9 +26,7 @@ from rich.table import Table
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
-from resolver.gazetteer import LINEAR_KINDS, District, Gazetteer, HouseRange, Link, Place
-from resolver.sectors import EDGE_TOLERANCE
-from resolver.seed import (
+from index_builder.seed.load import (
     ALIASES_FILE,
     BOUNDARIES_FILE,
     LINKS_FILE,
@@ -39,7 +37,11 @@ from resolver.seed import (
     SeedLocations,
     load_seed,
 )
-from search_platform.settings import PROJECT_ROOT, MeiliSettings
+from index_builder.seed.models import Gazetteer, Place
+from index_builder.settings import BuilderSettings
+from resolver.gazetteer import LINEAR_KINDS, District, HouseRange, Link
+from resolver.sectors import EDGE_TOLERANCE
+from search_platform.settings import PROJECT_ROOT
 
 DEFAULT_REFERENCE = PROJECT_ROOT.parent / "shared" / "gazetteer" / "places.jsonl"
 # Dushanbe's extent (degrees). Coordinates outside it are typos (swapped lat/lon, lost digit).
@@ -73,7 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, settings: MeiliSettings) -> int:
+def run(args: argparse.Namespace, settings: BuilderSettings) -> int:
     """Validate the seed; print errors (exit 1) or a summary of counts (exit 0)."""
     console = Console(highlight=False, soft_wrap=True)
     seed_dir: Path = args.seed_dir or settings.seed_dir
@@ -171,7 +173,7 @@ def validate(
         gazetteer: the loaded seed.
         shared_ids: ids of ``../shared/gazetteer/places.jsonl`` that must all be present;
             None skips that check.
-        locations: line numbers from :func:`resolver.seed.load_seed`; without them errors
+        locations: line numbers from :func:`index_builder.seed.load.load_seed`; without them errors
             name the record id only.
     """
     where = Where(gazetteer, locations or SeedLocations())
