@@ -26,6 +26,7 @@ from resolver.meili import MeiliBackend, MeiliPublishedReader
 from resolver.models import HouseNumber, Resolution, Status
 from resolver.service import AwaitingResolver, Resolver, vocabulary_for
 from resolver.snapshots import Snapshots
+from resolver.text.fold import fold
 from resolver.text.parse import parse_query
 from resolver.text.vocabulary import Vocabulary
 from search_platform.connection import Endpoint
@@ -164,7 +165,7 @@ class Answer:
 
 def answer(resolver: Resolver, backend: MeiliBackend, name: str) -> Answer:
     """Resolve ``name`` and search it raw, as one observation."""
-    raw = backend.search_many([SearchQuery(text=name.lower(), limit=20)])
+    raw = backend.search_many([SearchQuery(text=fold(name), limit=20)])  # as the index is folded
     return Answer(resolver.resolve(name), tuple(hit.document.id for hit in raw[0]))
 
 
