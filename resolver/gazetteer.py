@@ -28,6 +28,17 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+NAME_ORDER = {"tg": ("tg", "ru", "en"), "ru": ("ru", "tg", "en"), "en": ("en", "ru", "tg")}
+
+
+def display_name(names: dict[str, str | None], lang: str, *, fallback: str) -> str:
+    """The best of a place's ``{"tg": …, "ru": …, "en": …}`` names for a reader of ``lang``."""
+    for code in NAME_ORDER.get(lang, NAME_ORDER["ru"]):
+        if name := names.get(code):
+            return name
+    return fallback
+
+
 class PlaceKind(StrEnum):
     """What a place is; streets and avenues may be split across sectors."""
 

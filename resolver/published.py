@@ -36,6 +36,7 @@ from resolver.gazetteer import (
     PlaceAlias,
     PlaceKind,
     Sector,
+    display_name,
 )
 
 # Bump when the meaning or shape of a published document changes: a resolver refuses a version
@@ -73,12 +74,8 @@ class PublishedPlace(BaseModel):
 
     def display_name(self, lang: str) -> str:
         """Return the best name for a reader of ``lang`` (tg, ru or en), falling back sensibly."""
-        order = {"tg": ("tg", "ru", "en"), "ru": ("ru", "tg", "en"), "en": ("en", "ru", "tg")}
-        for code in order.get(lang, ("ru", "tg", "en")):
-            name = getattr(self, f"name_{code}")
-            if name:
-                return str(name)
-        return self.id
+        names = {"tg": self.name_tg, "ru": self.name_ru, "en": self.name_en}
+        return display_name(names, lang, fallback=self.id)
 
 
 class VersionInfo(BaseModel):

@@ -23,6 +23,7 @@ from resolver.gazetteer import (
     PlaceAlias,
     PlaceKind,
     Sector,
+    display_name,
 )
 
 __all__ = ["Address", "AliasKind", "Aliases", "Gazetteer", "Place", "PlaceAlias"]
@@ -61,12 +62,8 @@ class Place(Frozen):
 
     def display_name(self, lang: str) -> str:
         """Return the best name for a reader of ``lang`` (tg, ru or en), falling back sensibly."""
-        order = {"tg": ("tg", "ru", "en"), "ru": ("ru", "tg", "en"), "en": ("en", "ru", "tg")}
-        for code in order.get(lang, ("ru", "tg", "en")):
-            name = getattr(self, f"name_{code}")
-            if name:
-                return str(name)
-        return self.id
+        names = {"tg": self.name_tg, "ru": self.name_ru, "en": self.name_en}
+        return display_name(names, lang, fallback=self.id)
 
 
 class Gazetteer(Frozen):
