@@ -382,7 +382,12 @@ def _reads_as_name_number(tokens: list[Token], index: int, vocabulary: Vocabular
     if len(token.text) > MAX_NAME_NUMBER_DIGITS:
         return False
     pair = f"{before.text} {token.text}"
-    return token.glued or pair in vocabulary.numbered_names or _has_unbound_mahalla_word(tokens)
+    if token.glued or pair in vocabulary.numbered_names:
+        return True
+    # "маҳаллаи Испечак 2": a mahalla word lets a short number be part of the name, unless a
+    # street word names the street the house is on ("маҳаллаи Нодира 52, кӯч Хоҷамбиёи боло").
+    has_street = any(_term_class(t) in STREET_CLASSES for t in tokens)
+    return _has_unbound_mahalla_word(tokens) and not has_street
 
 
 def _has_unbound_mahalla_word(tokens: list[Token]) -> bool:
@@ -480,12 +485,15 @@ def _reading(original: str, tokens: list[Token]) -> ParsedQuery:
 
 
 def initials_of(tokens: list[Token]) -> tuple[str, ...]:
-    """One-letter words written before a name word: the initials of a name (``Х. Шерози``)."""
+    """Letters written with a dot before a name word: the initials of a name (``Х. Шерози``).
+
+    Without the dot a single letter is as often a preposition ("в жилом доме", "у цирка").
+    """
     return tuple(
         token.text
         for i, token in enumerate(tokens)
         if token.role == "name"
-        and len(token.text) == 1
+        and token.dotted
         and token.text.isalpha()
         and (after := _neighbour(tokens, i, 1)) is not None
         and after.role == "name"

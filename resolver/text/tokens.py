@@ -21,6 +21,7 @@ HOUSE_TOKEN = re.compile(r"^(\d{1,4})([^\W\d_])?(?:/(\d{1,4}[^\W\d_]?))?$")
 _SEGMENT_BREAK = re.compile(r"[,;:\n\r\t()!?]+")
 _GLUED_NUMBER = re.compile(r"[^\W\d_]-(\d{1,2})(?![\d/])")
 _HYPHEN_LETTER = re.compile(r"\d-([^\W\d_])(?![^\W\d_])")  # 109-A: the house's letter
+_DOTTED_LETTER = re.compile(r"(?<![^\W\d_])([^\W\d_])\.")  # "С." of "С. Шерозӣ", "Н.Махсум"
 _MARKED_NUMBER = re.compile(r"[№#]\s*(\d{1,4})")
 # "1-й проезд", "3-я больница", "2-y proezd", "гузаргоҳи 1-уми": ordinals are never houses.
 _ORDINAL_NUMBER = re.compile(
@@ -49,6 +50,7 @@ class Token:
     marked: bool = False  # written after № or #
     filler: bool = False  # the home city or its city word: not reported in term_classes
     ordinal: bool = False  # written as an ordinal (1-й, 3-я, 2-y): part of a name
+    dotted: bool = False  # a single letter written with a dot (С. Шерозӣ): an initial
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -72,8 +74,16 @@ def tokenize(text: str) -> list[Token]:
         }
         marked = set(_MARKED_NUMBER.findall(segment))
         ordinal = set(_ORDINAL_NUMBER.findall(segment))
+        dotted = {fold(letter) for letter in _DOTTED_LETTER.findall(segment)}
         tokens += [
-            Token(w, index, glued=w in glued, marked=w in marked, ordinal=w in ordinal)
+            Token(
+                w,
+                index,
+                glued=w in glued,
+                marked=w in marked,
+                ordinal=w in ordinal,
+                dotted=len(w) == 1 and w in dotted,
+            )
             for w in fold(segment).split()
         ]
     return tokens
