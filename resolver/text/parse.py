@@ -464,8 +464,11 @@ def drop_filler(tokens: list[Token]) -> bool:
     for i, token in enumerate(tokens):
         if token.role != "term" or not _is_home_name(token):
             continue
-        token.filler = True
         before, after = _neighbour(tokens, i, -1), _neighbour(tokens, i, 1)
+        if _term_class(before) is TermClass.MALL:  # "маркази савдои Тоҷикистон", "ТЦ Душанбе Молл"
+            token.role, token.term = "name", None  # a mall named after the city: its name
+            continue
+        token.filler = True
         if _term_class(before) is TermClass.CITY and before is not None:
             before.filler = True
         if _term_class(after) is TermClass.CITY and after is not None:
