@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from pydantic import SecretStr
@@ -185,3 +186,31 @@ def master_get(endpoint: Endpoint, path: str, **params: Any) -> Any:
     )
     response.raise_for_status()
     return response.json()
+
+
+class ThreadedLoad:
+    """Threads running :meth:`work` from ``with`` entry until exit (the load of a reliability test).
+
+    Subclasses implement ``work`` (loop until ``self.stop`` is set) and note problems in
+    ``self.failures`` under ``self.lock``.
+    """
+
+    def __init__(self, *, threads: int) -> None:
+        self.failures: list[str] = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.work) for _ in range(threads)]
+
+    def work(self) -> None:
+        """Put load on the system until ``self.stop`` is set."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)

@@ -12,7 +12,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,6 +33,7 @@ from search_platform.settings import PROJECT_ROOT, MeiliSettings
 from tests.reliability.building import (
     SEED_DIR,
     Answer,
+    ThreadedLoad,
     admin_for,
     answer,
     make_resolver,
@@ -292,7 +292,7 @@ def test_corrupt_seed_is_refused_with_errors_and_nothing_is_pushed(
 # --- rebuilds with a roster change under load --------------------------------------------
 
 
-class VersionedLoad:
+class VersionedLoad(ThreadedLoad):
     """Threads resolving names through a resolver that follows the published version.
 
     Every answer must be wholly one version's: equal to the answer of the old seed or to the
@@ -304,10 +304,7 @@ class VersionedLoad:
         self.names = names
         self.answers = answers
         self.counts = {"queries": 0, "old": 0, "new": 0}
-        self.failures: list[str] = []
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self.work) for _ in range(4)]
+        super().__init__(threads=4)
 
     def work(self) -> None:
         """Resolve the names round and round until told to stop."""
@@ -332,16 +329,6 @@ class VersionedLoad:
                 self.counts["new"] += 1
             else:
                 self.failures.append(f"{name}: neither version's answer: {observed}")
-
-    def __enter__(self) -> VersionedLoad:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=30)
 
 
 def seed_with_new_phones(target: Path) -> Path:

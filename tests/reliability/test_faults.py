@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import threading
 import time
 import uuid
 from collections import Counter
@@ -31,6 +30,7 @@ from resolver.service import Resolver
 from search_platform.connection import Endpoint
 from tests.reliability.building import (
     DICTIONARY_SCRIPTS,
+    ThreadedLoad,
     admin_for,
     answer,
     make_resolver,
@@ -173,7 +173,7 @@ async def test_slow_meilisearch_gives_bounded_replies_and_requests_do_not_pile_u
 # --- a reindex under query load ----------------------------------------------------------
 
 
-class QueryLoad:
+class QueryLoad(ThreadedLoad):
     """Threads that query known names in a loop and count answers that differ from a baseline.
 
     The same seed is republished, so every answer during the reindex must equal the answer
@@ -185,10 +185,7 @@ class QueryLoad:
         self.backend = backend
         self.baseline = {name: answer(resolver, backend, name) for name in names}
         self.counts: Counter[str] = Counter()
-        self.failures: list[str] = []
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self.work) for _ in range(LOAD_THREADS)]
+        super().__init__(threads=LOAD_THREADS)
 
     def work(self) -> None:
         """Query the names round and round until told to stop."""
@@ -212,16 +209,6 @@ class QueryLoad:
             self.counts["queries"] += 1
             if failure is not None:
                 self.failures.append(failure)
-
-    def __enter__(self) -> QueryLoad:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=30)
 
 
 def test_reindex_under_concurrent_queries_fails_no_query(

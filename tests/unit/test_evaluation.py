@@ -13,33 +13,12 @@ from bench.accuracy import lang_rows, miss_line, set_figures
 from index_builder.published import published_data
 from index_builder.seed.models import Aliases, Gazetteer, Place
 from resolver.evaluation import LabelledQuery, Report, evaluate, judge
-from resolver.gazetteer import District, HouseRange, Link, Officer, Sector
+from resolver.gazetteer import HouseRange, Link
 from resolver.models import Candidate, HouseNumber, Resolution, Status
 from resolver.sectors import SectorDirectory
+from tests.bot.fakes import make_sector
 
-
-def make_sector(sector_id: str) -> Sector:
-    """A fictional sector."""
-    officer = Officer(
-        name_tg="Далер Саидов",
-        name_ru="Далер Саидов",
-        name_en="Daler Saidov",
-        rank="lieutenant",
-        phone="+992 00 200 00 01",
-        reception_hours="Sat 10:00-13:00",
-    )
-    return Sector(
-        id=sector_id,
-        district=District.SOMONI,
-        name=sector_id,
-        office_address_tg="кӯчаи Бохтар 1",
-        office_address_ru="улица Бохтар, 1",
-        office_address_en="1 Bokhtar Street",
-        officer=officer,
-    )
-
-
-SECTORS = {sid: make_sector(sid) for sid in ("SOM-01", "SOM-02", "SOM-03")}
+SECTORS = {sid: make_sector(id=sid, name=sid) for sid in ("SOM-01", "SOM-02", "SOM-03")}
 
 
 @pytest.fixture(scope="module")
