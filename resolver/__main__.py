@@ -33,12 +33,13 @@ def candidate_json(candidate: Candidate) -> dict[str, Any]:
 
 
 def resolution_json(resolution: Resolution) -> dict[str, Any]:
-    """The batch format: query, status, house and candidates."""
+    """The batch format: query, status, house, candidates and the address parts read."""
     return {
         "query": resolution.query,
         "status": resolution.status.value,
         "house": resolution.house.label() if resolution.house else None,
         "candidates": [candidate_json(c) for c in resolution.candidates],
+        "parts": resolution.parts.model_dump(exclude_none=True),
     }
 
 
@@ -72,6 +73,14 @@ def print_resolution(resolution: Resolution, console: Console) -> None:
     """Show a resolution as a person would want to read it."""
     house = f", house {resolution.house.label()}" if resolution.house else ""
     console.print(f"[bold]{resolution.status.value}[/bold] (read as “{resolution.reading}”{house})")
+    parts = resolution.parts.model_dump(exclude_none=True, exclude={"elsewhere"})
+    if parts:
+        console.print("parts: " + ", ".join(f"{key} {value}" for key, value in parts.items()))
+    if resolution.parts.elsewhere:
+        console.print(
+            f"Not in Dushanbe ({resolution.parts.elsewhere}): this service covers Dushanbe."
+        )
+        return
     if resolution.status is Status.NOT_FOUND:
         console.print("No Dushanbe place matches. Try a street or building name, e.g. “Рудаки 45”.")
         return
