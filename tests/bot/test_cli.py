@@ -11,14 +11,16 @@ import threading
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from bot.__main__ import build_parser, compose_services, main, run_telegram
 from bot.i18n import CatalogueError, load_catalogue
 from bot.offline.fake_api import FakeBotApi
 from bot.settings import BotSettings
-from resolver.__main__ import describe_candidate
+from resolver.__main__ import describe_candidate, print_resolution, resolution_json
 from resolver.__main__ import main as resolver_main
 from resolver.errors import ConfigError, NoziriError
+from resolver.models import AddressParts, Resolution, Status
 from search_platform.settings import PROJECT_ROOT
 from tests.bot.conftest import MakeServices
 from tests.bot.fakes import FakeResolver, FakeSectors, make_candidate, make_officer, make_sector
@@ -168,6 +170,25 @@ def test_the_resolver_cli_writes_the_phone_as_the_card_does() -> None:
 def test_the_resolver_cli_says_which_old_name_was_read() -> None:
     [line, _] = describe_candidate(make_candidate(matched_old_name="улица Ленина"))
     assert "old name “улица Ленина”" in line
+
+
+def test_the_resolver_cli_shows_the_address_parts_it_read() -> None:
+    parts = AddressParts(postcode="734025", office="7")
+    resolution = Resolution(query="…", status=Status.RESOLVED, candidates=(make_candidate(),))
+    answer = resolution.model_copy(update={"parts": parts})
+    assert resolution_json(answer)["parts"] == {"postcode": "734025", "office": "7"}
+    console = Console(record=True, width=200)
+    print_resolution(answer, console)
+    assert "parts: postcode 734025, office 7" in console.export_text()
+
+
+def test_the_resolver_cli_says_when_the_text_is_in_another_town() -> None:
+    answer = Resolution(
+        query="г. Худжанд", status=Status.NOT_FOUND, parts=AddressParts(elsewhere="хучанд")
+    )
+    console = Console(record=True, width=200)
+    print_resolution(answer, console)
+    assert "Not in Dushanbe (хучанд)" in console.export_text()
 
 
 def test_a_token_telegram_refuses_is_a_configuration_error(
