@@ -1,4 +1,4 @@
-"""``python -m index_builder validate [SEED_DIR]``: check the seed and print what it holds.
+"""``python -m index_builder validate [SEED_DIR] [--coverage]``: check the seed, print its counts.
 
 Reading errors (YAML syntax, unknown or missing fields, bad values) come from
 :mod:`index_builder.seed.load`; this module adds the rules that span records: unique ids, every
@@ -26,6 +26,7 @@ from rich.table import Table
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
+from index_builder.seed.coverage import count_coverage, coverage_tables
 from index_builder.seed.load import (
     ALIASES_FILE,
     BOUNDARIES_FILE,
@@ -72,6 +73,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="the shared places.jsonl whose ids must all be kept (skipped if absent)",
     )
+    parser.add_argument(
+        "--coverage",
+        action="store_true",
+        help="also print what the seed covers: places by kind and district, coordinates, "
+        "houses, old names, names in tg/ru/en, and sector or district fields missing a language",
+    )
     parser.set_defaults(run=run)
 
 
@@ -88,6 +95,9 @@ def run(args: argparse.Namespace, settings: BuilderSettings) -> int:
     if errors:
         return report_errors(console, errors)
     print_summary(console, loaded.gazetteer, seed_dir=seed_dir, checked_shared=shared_ids)
+    if args.coverage:
+        for item in coverage_tables(count_coverage(loaded.gazetteer)):
+            console.print(item)
     return 0
 
 

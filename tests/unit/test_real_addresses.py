@@ -94,7 +94,8 @@ def test_each_class_names_a_place_only_when_it_should(
     noise: str, has_place: bool, has_missing: bool
 ) -> None:
     selected = [row for row in rows() if row["noise"] == noise]
-    assert selected, f"no {noise} rows"
+    # Every missing place may be added to the seed one day (its row is then relabelled).
+    assert selected or noise == "missing_place", f"no {noise} rows"
     for row in selected:
         assert (row["place_id"] is not None) is has_place, row["query"]
         assert bool(row.get("missing")) is has_missing, row["query"]
