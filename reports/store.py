@@ -31,7 +31,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select, text, update
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
@@ -59,7 +63,6 @@ from reports.ports import (
     UnknownReport,
 )
 from reports.tables import (
-    Base,
     ConversationRow,
     CounterRow,
     EventRow,
@@ -75,6 +78,7 @@ from search_platform.files import PRIVATE_DIR_MODE, touch_private
 DEFAULT_DAILY_LIMIT: Final = 5
 LIMIT_WINDOW: Final = timedelta(hours=24)
 SQLITE_BUSY_TIMEOUT_S: Final = 30
+MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
 # The PostgreSQL advisory lock that serialises schema changes ("NOZIRI" in ASCII, as a number).
 SCHEMA_LOCK: Final = 0x4E4F5A495249
 DISTRICT_OF_PREFIX: Final = {
@@ -944,12 +948,38 @@ def owe_waiting(session: Session, scope: StaffScope, chat_id: int, *, now: datet
 # ---------------------------------------------------------------- opening
 
 
-def create_schema(engine: Engine) -> None:
-    """Create the tables, one process at a time (the others wait, then find them)."""
-    with engine.begin() as connection:
+def alembic_config(connection: Connection | None = None) -> Config:
+    """The migrations' configuration, without an ``alembic.ini``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+@contextmanager
+def schema_lock(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the schema lock: one process migrates, the others wait."""
+    with engine.begin() as connection:  # on SQLite, BEGIN IMMEDIATE is that lock
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-        Base.metadata.create_all(connection)
+        yield connection
+
+
+def migrate(engine: Engine, *, revision: str = "head") -> None:
+    """Upgrade the schema to ``revision`` (the newest by default), in one transaction."""
+    with schema_lock(engine) as connection:
+        command.upgrade(alembic_config(connection), revision)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None before the first migration)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    """The newest revision of ``reports/migrations``."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def open_store(database_url: str, *, daily_limit: int = DEFAULT_DAILY_LIMIT) -> SqlReportStore:
@@ -960,7 +990,7 @@ def open_store(database_url: str, *, daily_limit: int = DEFAULT_DAILY_LIMIT) -> 
     prepare_sqlite_file(database_url)
     engine = make_engine(database_url)
     try:
-        create_schema(engine)
+        migrate(engine)
     except (OperationalError, InterfaceError) as exc:
         engine.dispose()
         raise unavailable(exc) from exc
