@@ -5,6 +5,8 @@ Commands::
     python -m bot                      start the bot; without TELEGRAM_BOT_TOKEN, the offline chat
     python -m bot chat [--lang ru]     the offline chat, even when a token is set
     python -m bot report-unresolved    unresolved queries grouped by count (no user identity)
+    python -m bot staff …              link inspectors' chats (invite, unlink, list): reports.cli
+    python -m bot reports …            the reports database (export, migrate, forget): reports.cli
 
 Composition happens here and only here: settings -> resolver and sectors -> services -> app.
 """
@@ -39,6 +41,7 @@ from bot.security import (
 from bot.settings import BotSettings
 from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog, format_report, group_queries
+from reports.cli import add_commands as add_report_commands
 from resolver.errors import ConfigError, NoziriError, SetupError
 from search_platform.files import secure_data_dir
 from search_platform.settings import MeiliSettings, read_settings
@@ -58,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report-unresolved", help="print unresolved queries by count")
     report.add_argument("--limit", type=int, default=0, help="show only the N most frequent")
     report.set_defaults(run=report_unresolved)
+    add_report_commands(commands)
     return parser
 
 
