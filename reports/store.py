@@ -282,9 +282,9 @@ def configure_sqlite_connection(connection: Any, _record: Any) -> None:
     connection.isolation_level = None  # the driver's own implicit BEGIN is off
     cursor = connection.cursor()
     for pragma in (
+        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}",
         "PRAGMA journal_mode=WAL",
         "PRAGMA foreign_keys=ON",
-        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}",
         "PRAGMA synchronous=NORMAL",
     ):
         cursor.execute(pragma)
