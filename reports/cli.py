@@ -30,9 +30,10 @@ from typing import IO, Any
 
 from sqlalchemy.engine import make_url
 
+from reports.database import head_revision, schema_revision
 from reports.model import StaffScope
 from reports.settings import ReportSettings
-from reports.store import SqlReportStore, head_revision, open_store, schema_revision
+from reports.store import SqlReportStore, open_store
 from resolver.errors import NoziriError, SetupError
 from resolver.gazetteer import SECTOR_ID_PATTERN, District
 from search_platform.files import open_private, secure_data_dir

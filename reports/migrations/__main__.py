@@ -14,7 +14,7 @@ from pathlib import Path
 
 from alembic import command
 
-from reports.store import alembic_config, make_engine, migrate
+from reports.database import alembic_config, make_engine, migrate
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
-from reports.store import (
+from reports.database import (
     alembic_config,
     head_revision,
     make_engine,
     migrate,
-    open_store,
     schema_lock,
     schema_revision,
 )
+from reports.ports import DatabaseUnavailable
+from reports.store import open_store
 from reports.tables import Base
 
 
@@ -58,3 +60,13 @@ def test_the_migrations_go_down_to_nothing_and_back_up(database_url: str) -> Non
     finally:
         engine.dispose()
     assert schema_differences(database_url) == []
+
+
+def test_a_database_newer_than_the_code_is_refused_with_what_to_do(database_url: str) -> None:
+    open_store(database_url).close()
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'fff9'"))
+    engine.dispose()
+    with pytest.raises(DatabaseUnavailable, match="newer than this version"):
+        open_store(database_url)
