@@ -54,6 +54,8 @@ async def offline_bot(
             finally:
                 await application.updater.stop()
                 await application.stop()
+                if application.post_stop is not None:  # as run_polling would, after stop
+                    await application.post_stop(application)
                 if application.post_shutdown is not None:  # as run_polling would, on the way out
                     await application.post_shutdown(application)
 
