@@ -201,8 +201,16 @@ class DeliveryWorker:
         await send_to(self.bot, delivery.chat_id, reply)
 
     async def send_status(self, delivery: Delivery, report: Report) -> None:
-        """The status the delivery names (or the report's now), in the resident's language."""
-        status = read_status(delivery.event_text) or report.status
+        """A status change, in the resident's language.
+
+        A STATUS that carries a text is the closing one (the text is the outcome note); the
+        others carry nothing and show the report's status at send time.
+        """
+        if delivery.event_text is not None:
+            report = report.model_copy(update={"outcome": delivery.event_text})
+            status = ReportStatus.CLOSED
+        else:
+            status = report.status
         reply = render.render_status_push(self.catalogue, resident_lang(report), report, status)
         await send_to(self.bot, delivery.chat_id, reply)
 
@@ -210,14 +218,6 @@ class DeliveryWorker:
 def resident_lang(report: Report) -> str:
     """The language the resident filed the report in."""
     return report.language if report.language in LANGUAGES else "ru"
-
-
-def read_status(text: str | None) -> ReportStatus | None:
-    """A status value carried by a STATUS delivery, if it carries one."""
-    try:
-        return ReportStatus(text) if text else None
-    except ValueError:
-        return None
 
 
 def as_timedelta(value: float | timedelta) -> timedelta:

@@ -62,7 +62,7 @@ from bot.reporting.draft import (
     previous_step,
     read_state,
 )
-from bot.reporting.services import Reporting
+from bot.reporting.services import Reporting, step_buttons_tracked_per_user
 from reports.model import MAX_PHOTOS, MAX_TEXT_CHARS, PlaceRef, ReportKind
 from reports.ports import ReportError, ReportLimitReached
 from resolver.gazetteer import Sector
@@ -574,21 +574,22 @@ def state_handlers() -> dict[object, list[BaseHandler[Update, Context, object]]]
 def report_conversation() -> ConversationHandler[Context]:
     """The persistent report conversation, per private chat and user."""
     private = filters.ChatType.PRIVATE
-    return ConversationHandler(
-        entry_points=[
-            CommandHandler("report", on_report_command, filters=private),
-            CallbackQueryHandler(on_report_button, pattern=r"^r[ps]:"),
-        ],
-        states=state_handlers(),
-        fallbacks=[
-            CommandHandler("cancel", on_cancel),
-            MessageHandler(filters.COMMAND, on_other_command),
-            CallbackQueryHandler(on_stale_press, pattern=r"^f:"),
-        ],
-        name=CONVERSATION_NAME,
-        persistent=True,
-        per_chat=True,
-        per_user=True,
-        per_message=False,
-        allow_reentry=False,
-    )
+    with step_buttons_tracked_per_user():
+        return ConversationHandler(
+            entry_points=[
+                CommandHandler("report", on_report_command, filters=private),
+                CallbackQueryHandler(on_report_button, pattern=r"^r[ps]:"),
+            ],
+            states=state_handlers(),
+            fallbacks=[
+                CommandHandler("cancel", on_cancel),
+                MessageHandler(filters.COMMAND, on_other_command),
+                CallbackQueryHandler(on_stale_press, pattern=r"^f:"),
+            ],
+            name=CONVERSATION_NAME,
+            persistent=True,
+            per_chat=True,
+            per_user=True,
+            per_message=False,
+            allow_reentry=False,
+        )

@@ -48,6 +48,7 @@ from bot.reporting.draft import (
 from reports.model import (
     MAX_PHOTOS,
     MAX_TEXT_CHARS,
+    Action,
     Report,
     ReportEvent,
     ReportKind,
@@ -59,6 +60,10 @@ from resolver.gazetteer import Sector
 EMERGENCY_NUMBER: Final = "102"
 MAX_SHOWN_CHARS: Final = 1500  # of what happened, in the review and the staff card's text
 STAFF_ACTIONS: Final = {"a": "accept", "q": "ask", "r": "redirect", "c": "close"}
+# The events whose text the resident sees in the history (questions, answers, notes, reasons).
+SHOWN_TEXTS: Final = frozenset(
+    {Action.ASK, Action.ANSWER, Action.REDIRECT, Action.CLOSE, Action.DISPUTE}
+)
 REFERENCE_IN_TEXT: Final = re.compile(r"\b(?:SOM|SIN|FIR|SHM)-[0-9]{2,3}-[0-9]{6}\b")
 
 
@@ -358,9 +363,7 @@ def render_staff_card(
         lines.append(t(lang, "report_line_photos", count=len(report.photo_file_ids)))
     phone = escape(report.phone) if report.phone else t(lang, "staff_anonymous")
     lines.append(t(lang, "report_line_phone", phone=phone))
-    lines.append(
-        t(lang, "staff_line_status", status=escape(status_text(catalogue, lang, report.status)))
-    )
+
     return Reply("\n".join(lines), staff_keyboard(catalogue, lang, report.reference))
 
 
@@ -458,7 +461,7 @@ def render_history(
     ]
     for event in events:
         line = f"{event.at:%Y-%m-%d %H:%M} · {escape(status_text(catalogue, lang, event.status))}"
-        if event.text:
+        if event.text and event.action in SHOWN_TEXTS:  # system events' texts are not for people
             line += f": «{escape(shorten(event.text, 300))}»"
         lines.append(line)
     markup = (

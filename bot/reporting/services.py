@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
+from telegram.warnings import PTBUserWarning
+
 from reports.ports import ReportStore
 
 T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def step_buttons_tracked_per_user() -> Iterator[None]:
+    """Build a ConversationHandler without PTB's per_message warning.
+
+    The report conversations are per chat and user on purpose (a step's buttons are checked
+    against the step the draft is at, so a press on an old message is answered as stale).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+        yield
 
 
 def utc_now() -> datetime:

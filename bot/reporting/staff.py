@@ -33,7 +33,7 @@ from telegram.ext import (
 from bot.handlers import Context, language_of, send_to, services_of
 from bot.render import Reply
 from bot.reporting import render
-from bot.reporting.services import Reporting
+from bot.reporting.services import Reporting, step_buttons_tracked_per_user
 from reports.model import MAX_TEXT_CHARS, Action
 from reports.ports import ActionRefused, InviteRefused, ReportError, UnknownReport
 from resolver.gazetteer import SECTOR_ID_PATTERN
@@ -254,20 +254,21 @@ def staff_conversation() -> ConversationHandler[Context]:
             MessageHandler(filters.ALL & ~filters.COMMAND, on_staff_other),
         ]
     }
-    return ConversationHandler(
-        entry_points=[CallbackQueryHandler(on_staff_press, pattern=r"^s:")],
-        states=states,
-        fallbacks=[
-            CommandHandler("cancel", on_staff_cancel),
-            CallbackQueryHandler(on_staff_press, pattern=r"^s:"),
-        ],
-        name=STAFF_CONVERSATION,
-        persistent=True,
-        per_chat=True,
-        per_user=True,
-        per_message=False,
-        allow_reentry=True,
-    )
+    with step_buttons_tracked_per_user():
+        return ConversationHandler(
+            entry_points=[CallbackQueryHandler(on_staff_press, pattern=r"^s:")],
+            states=states,
+            fallbacks=[
+                CommandHandler("cancel", on_staff_cancel),
+                CallbackQueryHandler(on_staff_press, pattern=r"^s:"),
+            ],
+            name=STAFF_CONVERSATION,
+            persistent=True,
+            per_chat=True,
+            per_user=True,
+            per_message=False,
+            allow_reentry=True,
+        )
 
 
 # --- the resident after Send --------------------------------------------------------------
