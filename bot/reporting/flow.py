@@ -571,7 +571,7 @@ def state_handlers() -> dict[object, list[BaseHandler[Update, Context, object]]]
     }
 
 
-def report_conversation() -> ConversationHandler[Context]:
+def report_conversation(*, persistent: bool = True) -> ConversationHandler[Context]:
     """The persistent report conversation, per private chat and user."""
     private = filters.ChatType.PRIVATE
     with step_buttons_tracked_per_user():
@@ -587,7 +587,7 @@ def report_conversation() -> ConversationHandler[Context]:
                 CallbackQueryHandler(on_stale_press, pattern=r"^f:"),
             ],
             name=CONVERSATION_NAME,
-            persistent=True,
+            persistent=persistent,
             per_chat=True,
             per_user=True,
             per_message=False,

@@ -245,7 +245,7 @@ async def staff_act(
     await answer_chat(update, context, "staff_done", reference=reference, status=status)
 
 
-def staff_conversation() -> ConversationHandler[Context]:
+def staff_conversation(*, persistent: bool = True) -> ConversationHandler[Context]:
     """Staff buttons, and the text some of them wait for, per chat and staff member."""
     text = filters.TEXT & ~filters.COMMAND
     states: dict[object, list[BaseHandler[Update, Context, object]]] = {
@@ -263,7 +263,7 @@ def staff_conversation() -> ConversationHandler[Context]:
                 CallbackQueryHandler(on_staff_press, pattern=r"^s:"),
             ],
             name=STAFF_CONVERSATION,
-            persistent=True,
+            persistent=persistent,
             per_chat=True,
             per_user=True,
             per_message=False,

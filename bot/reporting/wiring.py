@@ -26,8 +26,9 @@ def persistence_for(reporting: Reporting) -> StorePersistence:
 
 def add_reporting_handlers(application: BotApplication) -> None:
     """The report flow, the staff side and the resident's commands (before the text search)."""
-    application.add_handler(report_conversation())
-    application.add_handler(staff_conversation())
+    persistent = application.persistence is not None  # an in-process test app may have none
+    application.add_handler(report_conversation(persistent=persistent))
+    application.add_handler(staff_conversation(persistent=persistent))
     application.add_handler(link_handler())
     for handler in resident_handlers():
         application.add_handler(handler)
