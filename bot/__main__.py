@@ -63,13 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def compose_reporting(reports: ReportSettings) -> Reporting:
+def compose_reporting(settings: BotSettings, reports: ReportSettings) -> Reporting:
     """Open the reports database and describe the reporting policy from the settings."""
     from reports.store import open_store  # noqa: PLC0415 (SQLAlchemy loads only for the bot)
 
     store = open_store(reports.url, daily_limit=reports.reports_daily_limit)
     policy = ReportPolicy(
-        retention_days=reports.reports_retention_days, escalate_after=reports.escalation
+        retention_days=reports.reports_retention_days,
+        escalate_after=reports.escalation,
+        delivery_period_s=settings.bot_delivery_period_s,
+        backoff_base_s=settings.bot_delivery_retry_s,
+        backoff_cap_s=settings.bot_delivery_retry_cap_s,
+        staff_language=settings.bot_staff_language,
     )
     return Reporting(store=store, policy=policy)
 
@@ -189,7 +194,7 @@ def run_bot(args: argparse.Namespace, settings: BotSettings, meili: MeiliSetting
     from search_platform.server import exit_cleanly_on_sigterm  # noqa: PLC0415
 
     exit_cleanly_on_sigterm()
-    reporting = compose_reporting(read_settings(ReportSettings))
+    reporting = compose_reporting(settings, read_settings(ReportSettings))
 
     with open_awaiting_resolver(meili) as resolver:
         sectors = FollowingSectors(resolver)

@@ -92,6 +92,7 @@ class ApiCall:
     index: int
     method: str
     params: Json
+    result: Any = None  # what the fake answered (the message sent, for sends)
 
     @property
     def chat_id(self) -> int | None:
@@ -225,7 +226,7 @@ class FakeBotApi:
             raise BotApiError(404, f"Not Found: method {method} is not faked")
         self.refuse_if_unreachable(method, params)
         result = handler(params)
-        self.record(method, params)
+        self.record(method, params, result)
         return result
 
     def methods(self) -> dict[str, Callable[[Json], Any]]:
@@ -288,9 +289,10 @@ class FakeBotApi:
         wanted = frozenset(methods) or SEND_METHODS
         return [c for c in self.calls if c.chat_id == chat_id and c.method in wanted]
 
-    def record(self, method: str, params: Json) -> None:
+    def record(self, method: str, params: Json, result: Any = None) -> None:
         """Log a call and wake whoever waits for one."""
-        self.calls.append(ApiCall(index=len(self.calls), method=method, params=params))
+        call = ApiCall(index=len(self.calls), method=method, params=params, result=result)
+        self.calls.append(call)
         self._call_recorded.set()
 
     async def get_updates(self, params: Json) -> list[Json]:

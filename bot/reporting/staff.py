@@ -69,9 +69,17 @@ def chat_id_of(update: Update) -> int:
     return update.effective_chat.id if update.effective_chat is not None else 0
 
 
+def lang_of(update: Update, context: Context) -> str:
+    """A group (a staff chat) reads the staff language; a private chat its user's language."""
+    chat = update.effective_chat
+    if chat is not None and chat.type != "private":
+        return reporting_of(context).policy.staff_language
+    return language_of(update, context)
+
+
 def text_of(context: Context, update: Update, key: str, **values: object) -> str:
     """A catalogue text in the reader's language."""
-    return services_of(context).catalogue.text(language_of(update, context), key, **values)
+    return services_of(context).catalogue.text(lang_of(update, context), key, **values)
 
 
 async def answer_chat(update: Update, context: Context, key: str, **values: object) -> None:
@@ -100,7 +108,7 @@ async def on_link(update: Update, context: Context) -> None:
         return
     logger.info("a staff chat was linked: %s", scope)
     reporting.nudge()  # reports that waited for this chat are owed now
-    catalogue, lang = services_of(context).catalogue, language_of(update, context)
+    catalogue, lang = services_of(context).catalogue, lang_of(update, context)
     await send_to(context.bot, chat_id_of(update), render.render_linked(catalogue, lang, scope))
 
 
@@ -138,7 +146,7 @@ async def on_staff_press(update: Update, context: Context) -> str | int:
             "reference": reference,
             "action": action.value,
         }
-    catalogue, lang = services_of(context).catalogue, language_of(update, context)
+    catalogue, lang = services_of(context).catalogue, lang_of(update, context)
     prompt = render.render_staff_prompt(catalogue, lang, PROMPTS[action], reference)
     await send_to(context.bot, chat_id_of(update), prompt)
     return AWAIT_TEXT
@@ -240,7 +248,7 @@ async def staff_act(
         return
     logger.info("staff acted on a report: %s -> %s", action, report.status)
     reporting.nudge()
-    catalogue, lang = services_of(context).catalogue, language_of(update, context)
+    catalogue, lang = services_of(context).catalogue, lang_of(update, context)
     status = render.status_text(catalogue, lang, report.status)
     await answer_chat(update, context, "staff_done", reference=reference, status=status)
 
@@ -357,7 +365,7 @@ async def on_my_reports(update: Update, context: Context) -> None:
     """``/myreports``: the resident's reports with their status."""
     reporting = reporting_of(context)
     reports = await reporting.call(reporting.store.for_resident, chat_id_of(update))
-    catalogue, lang = services_of(context).catalogue, language_of(update, context)
+    catalogue, lang = services_of(context).catalogue, lang_of(update, context)
     await send_to(
         context.bot, chat_id_of(update), render.render_my_reports(catalogue, lang, reports)
     )
@@ -378,19 +386,25 @@ async def on_history(update: Update, context: Context) -> None:
         await query.answer(text_of(context, update, "stale_press"), show_alert=True)
         return
     await query.answer()
-    catalogue, lang = services_of(context).catalogue, language_of(update, context)
+    catalogue, lang = services_of(context).catalogue, lang_of(update, context)
     reply = render.render_history(catalogue, lang, report, events)
     await send_to(context.bot, chat_id_of(update), reply)
 
 
+async def on_finished_step(update: Update, context: Context) -> None:
+    """A step's button after the report was sent or cancelled."""
+    await tell(update, context, "report_over")
+
+
 def resident_handlers() -> list[BaseHandler[Update, Context, object]]:
-    """``/myreports``, history presses, verdicts and answers to relayed questions."""
+    """``/myreports``, history presses, verdicts, answers, and steps of finished reports."""
     private = filters.ChatType.PRIVATE
     answers = private & filters.UpdateType.MESSAGE & filters.REPLY & RepliesToQuestion()
     return [
         CommandHandler("myreports", on_my_reports, filters=private),
         CallbackQueryHandler(on_history, pattern=r"^h:"),
         CallbackQueryHandler(on_verdict, pattern=r"^v:"),
+        CallbackQueryHandler(on_finished_step, pattern=r"^f:"),
         MessageHandler(answers & ~filters.COMMAND, on_answer),
     ]
 
