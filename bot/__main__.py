@@ -5,6 +5,8 @@ Commands::
     python -m bot                      start the bot; without TELEGRAM_BOT_TOKEN, the offline chat
     python -m bot chat [--lang ru]     the offline chat, even when a token is set
     python -m bot report-unresolved    unresolved queries grouped by count (no user identity)
+    python -m bot staff …              link inspectors' chats (invite, unlink, list): reports.cli
+    python -m bot reports …            the reports database (export, migrate, forget): reports.cli
 
 Composition happens here and only here: settings -> resolver and sectors -> services -> app.
 """
@@ -60,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report-unresolved", help="print unresolved queries by count")
     report.add_argument("--limit", type=int, default=0, help="show only the N most frequent")
     report.set_defaults(run=report_unresolved)
+    from reports.cli import add_commands  # noqa: PLC0415  (staff and reports: reports/cli.py)
+
+    add_commands(commands)
     return parser
 
 

@@ -50,6 +50,9 @@ class ReportStatus(StrEnum):
     CLOSED     confirm / dispute (resident)                   CONFIRMED / DISPUTED
     ========== ============================================= ==========================
 
+    Staff may also accept, ask, close or redirect a PENDING report: their chat may show it before
+    the delivery is recorded, and a duty chat gets escalated reports that never reached a sector.
+
     Escalation (nobody accepted in time) is not a status: ``Report.escalated_at`` is set and the
     report also goes to the district's duty chat, whose staff may act on it like the sector's.
     """

@@ -106,11 +106,17 @@ class ReportStore(Protocol):
 
     def link(self, code: str, *, chat_id: int, now: datetime) -> StaffScope:
         """Make the chat the scope's staff chat; raises InviteRefused if the code is not valid
-        or the scope already has a chat (a maintainer unlinks first)."""
+        or the scope already has a chat (a maintainer unlinks first).
+
+        A sector's chat is owed a NEW_REPORT for each of the sector's open reports (the PENDING
+        ones waiting for a chat, and those a previous chat had); a duty chat an ESCALATION for
+        each escalated report of its district nobody has accepted.
+        """
         ...
 
     def unlink(self, scope: StaffScope) -> int | None:
-        """Forget the scope's staff chat; returns the chat id it had."""
+        """Forget the scope's staff chat and withdraw what it is still owed (linking owes the
+        reports again); returns the chat id it had."""
         ...
 
     def staff_scopes(self, chat_id: int) -> list[StaffScope]:
@@ -128,7 +134,11 @@ class ReportStore(Protocol):
         ...
 
     def delivered(self, delivery_id: int, *, now: datetime) -> None:
-        """The message was sent: remove it from the outbox (and mark a NEW_REPORT DELIVERED)."""
+        """The message was sent: remove it from the outbox (and mark a NEW_REPORT DELIVERED).
+
+        An id no longer in the outbox (marked already, or withdrawn by a redirect or an unlink
+        while it was being sent) is ignored.
+        """
         ...
 
     def failed(self, delivery_id: int, *, now: datetime, retry_at: datetime) -> None:
@@ -139,11 +149,17 @@ class ReportStore(Protocol):
 
     def escalate(self, *, now: datetime, after: timedelta) -> list[Report]:
         """Reports delivered longer than ``after`` ago and not accepted: set ``escalated_at``
-        and owe an ESCALATION to the district's duty chat. Returns the reports escalated."""
+        and owe an ESCALATION to the district's duty chat. Returns the reports escalated.
+
+        A report still PENDING that long after it was filed or redirected (its sector has no
+        chat, or the chat cannot be reached) escalates too: a report that never reaches its
+        sector reaches the duty chat all the same.
+        """
         ...
 
     def forget_residents(self, *, closed_before: datetime) -> int:
-        """Drop the chat id and phone of reports closed before the cut; returns how many."""
+        """Drop the chat id and phone of reports closed before the cut (and the messages still
+        owed to those chats); returns how many."""
         ...
 
     def export(self, *, sector_id: str | None, since: datetime) -> Iterator[Mapping[str, Any]]:

@@ -22,7 +22,8 @@ from reports.ports import (
     ReportStore,
     UnknownReport,
 )
-from reports.store import SqlReportStore, invite_digest
+from reports.rows import invite_digest
+from reports.store import SqlReportStore
 from resolver.gazetteer import District
 from tests.reports.conftest import (
     DUTY_CHAT,

@@ -1,0 +1,72 @@
+"""The Alembic migrations build exactly the models' schema, on both backends."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from reports.database import (
+    alembic_config,
+    head_revision,
+    make_engine,
+    migrate,
+    schema_lock,
+    schema_revision,
+)
+from reports.ports import DatabaseUnavailable
+from reports.store import open_store
+from reports.tables import Base
+
+
+def schema_differences(database_url: str) -> list[object]:
+    """What autogenerate would write for the database at hand (empty: nothing differs)."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return list(compare_metadata(context, Base.metadata))
+    finally:
+        engine.dispose()
+
+
+def test_the_migrated_schema_is_the_models_schema(database_url: str) -> None:
+    open_store(database_url).close()
+    assert schema_differences(database_url) == []
+
+
+def test_open_store_upgrades_to_the_head_and_again_changes_nothing(database_url: str) -> None:
+    open_store(database_url).close()
+    store = open_store(database_url)
+    try:
+        assert schema_revision(store.engine) == head_revision() is not None
+    finally:
+        store.close()
+
+
+def test_the_migrations_go_down_to_nothing_and_back_up(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        migrate(engine)
+        tables = set(inspect(engine).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+        with schema_lock(engine) as connection:
+            command.downgrade(alembic_config(connection), "base")
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        migrate(engine)
+        assert schema_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+    assert schema_differences(database_url) == []
+
+
+def test_a_database_newer_than_the_code_is_refused_with_what_to_do(database_url: str) -> None:
+    open_store(database_url).close()
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'fff9'"))
+    engine.dispose()
+    with pytest.raises(DatabaseUnavailable, match="newer than this version"):
+        open_store(database_url)
