@@ -371,7 +371,7 @@ def render_staff_prompt(catalogue: Catalogue, lang: str, action: str, reference:
     """Ask the inspector for the question, the outcome note, or the sector and reason."""
     return Reply(
         catalogue.text(lang, f"staff_{action}_prompt", reference=escape(reference)),
-        ForceReply(selective=True),
+        ForceReply(),
     )
 
 
