@@ -25,7 +25,7 @@ MAX_OPTIONS: Final = 5
 class Option(BaseModel):
     """A place the resident may pick, and who would get the report (rendered when found)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
 
     place: PlaceRef
     inspector: str = Field(max_length=300)
@@ -34,7 +34,8 @@ class Option(BaseModel):
 class DraftState(BaseModel):
     """Every answer so far; fields stay None until their step is answered."""
 
-    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+    # What a resident wrote must not reach a log through a validation error's message.
+    model_config = ConfigDict(extra="ignore", validate_assignment=True, hide_input_in_errors=True)
 
     step: str = GATE  # where the resident is (the conversation's state, kept here too)
     origin: Option | None = None  # the place of the card the resident came from

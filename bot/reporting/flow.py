@@ -105,10 +105,6 @@ class Here:
         """A catalogue text in the reader's language."""
         return self.services.catalogue.text(self.lang, key, **values)
 
-    def note(self, key: str, **values: object) -> None:
-        """Queue a one-line message to send before the next prompt."""
-        self.notes.append(render.render_text(self.services.catalogue, self.lang, key, **values))
-
     def keep(self) -> None:
         """Store the draft back in ``user_data`` (before any await)."""
         keep_state(self.context.user_data, self.state)

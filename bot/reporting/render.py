@@ -47,7 +47,6 @@ from bot.reporting.draft import (
 )
 from reports.model import (
     MAX_PHOTOS,
-    MAX_TEXT_CHARS,
     Action,
     Report,
     ReportEvent,
@@ -59,7 +58,6 @@ from resolver.gazetteer import Sector
 
 EMERGENCY_NUMBER: Final = "102"
 MAX_SHOWN_CHARS: Final = 1500  # of what happened, in the review and the staff card's text
-STAFF_ACTIONS: Final = {"a": "accept", "q": "ask", "r": "redirect", "c": "close"}
 # The events whose text the resident sees in the history (questions, answers, notes, reasons).
 SHOWN_TEXTS: Final = frozenset(
     {Action.ASK, Action.ANSWER, Action.REDIRECT, Action.CLOSE, Action.DISPUTE}
@@ -304,19 +302,6 @@ def render_limit(catalogue: Catalogue, lang: str, *, limit: int, retry_at: datet
 def render_text(catalogue: Catalogue, lang: str, key: str, **values: object) -> Reply:
     """A one-line message of the reporting catalogue (values already escaped)."""
     return Reply(catalogue.text(lang, key, **values))
-
-
-def render_too_long(catalogue: Catalogue, lang: str, limit: int = MAX_TEXT_CHARS) -> Reply:
-    """Refuse a text past the limit."""
-    return Reply(catalogue.text(lang, "report_too_long", limit=limit))
-
-
-# --- the card button ----------------------------------------------------------------------
-
-
-def report_button(catalogue: Catalogue, lang: str, data: str) -> InlineKeyboardButton:
-    """The "Report to this inspector" button of an inspector card."""
-    return InlineKeyboardButton(catalogue.text(lang, "report_to_inspector"), callback_data=data)
 
 
 # --- the staff chat -----------------------------------------------------------------------
