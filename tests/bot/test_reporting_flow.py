@@ -380,3 +380,47 @@ def test_backoff_doubles_and_stops_at_its_cap() -> None:
     assert waits == [5, 10, 20, 40, 60, 60]
     assert FAST.backoff(100).total_seconds() == FAST.backoff_cap_s
     assert OTHER.id != RESIDENT.id
+
+
+async def test_a_closed_report_forgets_its_resident_after_the_retention_days(
+    make_services: MakeServices, db: Path
+) -> None:
+    clock = ShiftedClock()
+    async with running_bot(make_services, db, clock=clock) as rig:
+        await rig.link(STAFF, SOM_01)
+        reference = await file_report(rig, phone="+992 00 111 22 33")
+        await eventually(lambda: reference in staff_texts(rig, STAFF.id))
+        await rig.inspector.press("s:c:")
+        await rig.inspector.say("Resolved on the spot")
+        await eventually(lambda: rig.store.get(reference).status is ReportStatus.CLOSED)
+        kept = rig.store.get(reference)
+        clock.advance(days=FAST.retention_days + 1)
+        await eventually(lambda: rig.store.get(reference).resident_chat_id is None)
+        forgotten = rig.store.get(reference)
+    assert kept.resident_chat_id == RESIDENT.id and kept.phone == "+992 00 111 22 33"
+    assert forgotten.phone is None and forgotten.text == kept.text  # the report itself stays
+
+
+async def test_a_second_question_goes_back_and_forth_too(
+    make_services: MakeServices, db: Path
+) -> None:
+    async with running_bot(make_services, db) as rig:
+        await rig.link(STAFF, SOM_01)
+        reference = await file_report(rig)
+        await eventually(lambda: reference in staff_texts(rig, STAFF.id))
+        for question, answer in (("Which kiosk?", "By the stop"), ("What time?", "At 23:10")):
+            await rig.inspector.press("s:q:")
+            await rig.inspector.say(question)
+            await eventually(lambda q=question: q in texts(rig.api.sent_to(RESIDENT.id)))  # type: ignore[misc]
+            asked = rig.resident.last_bot_message_with(question)
+            await rig.resident.say(answer, reply_to=asked)
+            await eventually(lambda a=answer: a in staff_texts(rig, STAFF.id))  # type: ignore[misc]
+        history = [event.text for event in rig.store.history(reference)]
+    assert {"Which kiosk?", "By the stop", "What time?", "At 23:10"} <= set(history)
+
+
+async def test_link_without_a_code_says_how(make_services: MakeServices, db: Path) -> None:
+    async with running_bot(make_services, db) as rig:
+        usage = await rig.talker(INSPECTOR, STAFF).say("/link")
+        wrong = await rig.talker(INSPECTOR, STAFF).say("/link NOPE-NOPE")
+    assert "/link" in texts(usage) and "not valid" in texts(wrong)
