@@ -92,7 +92,11 @@ class PostgresCluster:
         """Run a PostgreSQL binary, as the server's user; raise with its output on failure."""
         kwargs = {}
         if self.account is not None:
-            kwargs = {"user": self.account.pw_uid, "group": self.account.pw_gid}
+            kwargs = {
+                "user": self.account.pw_uid,
+                "group": self.account.pw_gid,
+                "extra_groups": [],  # none of root's groups
+            }
         done = subprocess.run(
             [str(self.bindir / command[0]), *command[1:]],
             capture_output=True,
