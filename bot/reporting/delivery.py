@@ -24,11 +24,13 @@ import asyncio
 import contextlib
 import logging
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from telegram import Bot, InputMediaPhoto
 from telegram.error import RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.handlers import send_to
 from bot.i18n import LANGUAGES, Catalogue
@@ -146,7 +148,7 @@ class DeliveryWorker:
         now = self.reporting.clock()
         wait = self.reporting.policy.backoff(delivery.attempts)
         if isinstance(exc, RetryAfter):
-            wait = max(wait, as_timedelta(exc.retry_after))
+            wait = max(wait, retry_after(exc))
         await self.reporting.call(
             self.reporting.store.failed, delivery.id, now=now, retry_at=now + wait
         )
@@ -227,6 +229,13 @@ def resident_lang(report: Report) -> str:
     return report.language if report.language in LANGUAGES else "ru"
 
 
-def as_timedelta(value: float | timedelta) -> timedelta:
-    """Telegram's retry_after as a timedelta (python-telegram-bot gives either)."""
+def retry_after(exc: RetryAfter) -> timedelta:
+    """How long Telegram asked to wait, as a timedelta.
+
+    python-telegram-bot 22 gives seconds with a deprecation warning (a timedelta in a later
+    major version, or now with ``PTB_TIMEDELTA``): either is read, without the warning.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
     return value if isinstance(value, timedelta) else timedelta(seconds=value)
