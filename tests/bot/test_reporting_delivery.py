@@ -81,6 +81,7 @@ async def test_a_failed_send_is_retried_after_the_backoff_and_stays_pending(
     assert store.get(reference).status is ReportStatus.PENDING
 
 
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # RetryAfter(60)
 async def test_retry_after_waits_as_long_as_telegram_asks(
     store: SqlReportStore, catalogue: Catalogue
 ) -> None:
