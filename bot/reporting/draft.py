@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from reports.model import MAX_PHOTOS, Draft, PlaceRef, ReportKind
 
 DRAFT_KEY: Final = "report"
+STAFF_KEY: Final = "staff_input"  # the staff action waiting for its text (bot.reporting.staff)
+# The only user data kept in the database: a report in progress. The rest (the /lang choice)
+# stays in memory, as without reports, so nobody's id is stored for having used the bot.
+KEPT_KEYS: Final = frozenset({DRAFT_KEY, STAFF_KEY})
 # The steps in order; Back goes one up. "gate" is the emergency message.
 GATE, KIND, PLACE, WHEN, WHAT, PHOTOS, CONTACT, NOTICE, REVIEW = (
     "gate", "kind", "place", "when", "what", "photos", "contact", "notice", "review",

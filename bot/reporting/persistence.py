@@ -1,9 +1,11 @@
 """python-telegram-bot's persistence over the ReportStore: conversations and ``user_data``.
 
 Only what a report in progress needs survives a restart: the state of each persistent
-conversation (the resident's step, a staff member's pending text) and ``user_data`` (the draft,
-the chosen language). ``bot_data`` holds the live services and is never stored; chat data and
-callback data are not used. Every call runs in a thread (the store is synchronous).
+conversation (the resident's step, a staff member's pending text) and, of ``user_data``, the
+draft and the pending staff text only (:data:`bot.reporting.draft.KEPT_KEYS`): the /lang choice
+stays in memory, so no user id is stored for having used the bot. ``bot_data`` holds the live
+services and is never stored; chat data and callback data are not used. Every call runs in a
+thread (the store is synchronous).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, Final
 
 from telegram.ext import BasePersistence, PersistenceInput
 
+from bot.reporting.draft import KEPT_KEYS
 from reports.ports import ReportStore
 
 UPDATE_INTERVAL_S: Final = 1.0  # python-telegram-bot writes what changed at this period
@@ -41,8 +44,10 @@ class StorePersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]
         return await asyncio.to_thread(self.store.user_data)
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
-        """Store one user's data (a copy: the live dict keeps changing)."""
-        await asyncio.to_thread(self.store.save_user_data, user_id, dict(data))
+        """Store a user's report in progress (a copy: the live dict keeps changing); nothing
+        else, so a user with no report in progress is forgotten."""
+        kept = {key: value for key, value in data.items() if key in KEPT_KEYS}
+        await asyncio.to_thread(self.store.save_user_data, user_id, kept)
 
     async def drop_user_data(self, user_id: int) -> None:
         """Forget one user's data."""

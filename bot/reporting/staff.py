@@ -33,6 +33,7 @@ from telegram.ext import (
 from bot.handlers import Context, language_of, send_to, services_of
 from bot.render import Reply
 from bot.reporting import render
+from bot.reporting.draft import STAFF_KEY
 from bot.reporting.services import Reporting, step_buttons_tracked_per_user
 from reports.model import MAX_TEXT_CHARS, Action
 from reports.ports import ActionRefused, InviteRefused, ReportError, UnknownReport
@@ -42,7 +43,6 @@ logger = logging.getLogger(__name__)
 
 STAFF_CONVERSATION: Final = "staff"
 AWAIT_TEXT: Final = "await_text"
-STAFF_KEY: Final = "staff_input"
 END: Final = ConversationHandler.END
 ACTIONS: Final = {
     "a": Action.ACCEPT,

@@ -207,13 +207,14 @@ async def test_the_persistence_keeps_conversations_and_user_data(tmp_path: Path)
     persistence = StorePersistence(store)
     await persistence.update_conversation("report", (7001, 7001), "what")
     await persistence.update_user_data(7001, {"report": full_state().model_dump(mode="json")})
+    await persistence.update_user_data(7002, {"lang": "tg"})  # no report: nothing is kept
     again = StorePersistence(later)  # another process, the same database
     conversations = await again.get_conversations("report")
     users = await again.get_user_data()
     await again.update_conversation("report", (7001, 7001), None)
     await again.drop_user_data(7001)
     assert conversations == {(7001, 7001): "what"}
-    assert read_state(users[7001]) == full_state()
+    assert read_state(users[7001]) == full_state() and 7002 not in users
     assert await again.get_conversations("report") == {}
     assert 7001 not in await again.get_user_data()
     assert await again.get_bot_data() == {} and await again.get_callback_data() is None
