@@ -20,7 +20,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes, ConversationHandler
 
 from bot import render
 from bot.callbacks import (
@@ -178,7 +178,7 @@ async def gate(update: object, context: Context) -> None:
     if not is_answered(context, update):
         return
     services = services_of(context)
-    limiter = services.inline_limiter if update.inline_query else services.limiter
+    limiter = limiter_for(services, context, update)
     verdict = judge(limiter, services.notices, update.effective_user.id)
     if verdict is Verdict.ANSWER:
         return
@@ -186,6 +186,24 @@ async def gate(update: object, context: Context) -> None:
         logger.info("a user went over the send limit; told them once for this window")
         await tell_to_slow_down(update, services, language_of(update, context))
     raise ApplicationHandlerStop
+
+
+def limiter_for(services: BotServices, context: Context, update: Update) -> QueryLimiter:
+    """The bucket an update takes from: inline queries', a report in progress's, or the usual."""
+    if update.inline_query:
+        return services.inline_limiter
+    if services.reporting is not None and in_conversation(context, update):
+        return services.reporting.limiter  # a report is a dozen updates or more in a minute
+    return services.limiter
+
+
+def in_conversation(context: Context, update: Update) -> bool:
+    """Tell whether a conversation (a report, a staff action) of group 0 takes ``update``."""
+    handlers = context.application.handlers.get(0, [])
+    return any(
+        isinstance(handler, ConversationHandler) and handler.check_update(update) is not None
+        for handler in handlers
+    )
 
 
 def is_answered(context: Context, update: Update) -> bool:

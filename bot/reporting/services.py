@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from telegram.warnings import PTBUserWarning
 
+from bot.throttle import QueryLimiter
 from reports.ports import ReportStore
 
 T = TypeVar("T")
@@ -61,6 +62,10 @@ class Reporting:
     store: ReportStore
     policy: ReportPolicy = field(default_factory=ReportPolicy)
     clock: Callable[[], datetime] = utc_now
+    # Updates of a report in progress have their own bucket: a whole report with five photos is
+    # about seventeen updates, close to the usual per-minute limit, and a resident must not be
+    # silenced halfway (the daily report limit bounds what they can send on).
+    limiter: QueryLimiter = field(default_factory=lambda: QueryLimiter(per_minute=60, burst=40))
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def nudge(self) -> None:

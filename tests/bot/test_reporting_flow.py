@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.handlers import BotServices
 from bot.reporting.services import ReportPolicy
+from bot.throttle import QueryLimiter
 from reports.model import ReportStatus
 from tests.bot.conftest import MakeServices
 from tests.bot.reporting import (
@@ -424,3 +426,15 @@ async def test_link_without_a_code_says_how(make_services: MakeServices, db: Pat
         usage = await rig.talker(INSPECTOR, STAFF).say("/link")
         wrong = await rig.talker(INSPECTOR, STAFF).say("/link NOPE-NOPE")
     assert "/link" in texts(usage) and "not valid" in texts(wrong)
+
+
+async def test_a_whole_report_is_not_cut_off_by_the_usual_send_limit(
+    make_services: MakeServices, db: Path
+) -> None:
+    def strict(**overrides: object) -> BotServices:
+        return make_services(limiter=QueryLimiter(per_minute=5, burst=5), **overrides)
+
+    async with running_bot(strict, db) as rig:
+        reference = await file_report(rig, photos=("a", "b", "c", "d", "e"), voice="v")
+        slowed = "too fast" in texts(rig.api.sent_to(RESIDENT.id))
+    assert reference.startswith("SOM-01-") and not slowed
