@@ -172,14 +172,15 @@ bad_input = st.one_of(
 
 
 @settings(FUZZ)
-@given(step=st.sampled_from(STEPS), bad=bad_input)
+@given(step=st.sampled_from(STEPS), bad=bad_input, lang=st.sampled_from(LANGUAGES))
 def test_every_step_answers_bad_input_with_one_polite_valid_reply(
     fuzz_session: BotSession,
     caplog: pytest.LogCaptureFixture,
     step: str,
     bad: tuple[str, Any],
+    lang: str,
 ) -> None:
-    user = FakeUser(id=next(USERS), first_name="Fuzz", language_code="en")
+    user = FakeUser(id=next(USERS), first_name="Fuzz", language_code=lang)
     walk_to(fuzz_session, user, step)
     caplog.clear()
     with caplog.at_level(logging.ERROR):
