@@ -235,8 +235,11 @@ def origin_of(here: Here, press: ReportFrom | None) -> Option | None:
 def option_of_candidate(here: Here, candidate: Candidate, house: str | None) -> Option:
     """A place found by the resolver, and who gets its reports."""
     assert candidate.sector is not None
-    name = card_render.place_name(here.services.catalogue, here.lang, candidate)
+    catalogue = here.services.catalogue
+    name = card_render.place_name(catalogue, here.lang, candidate)
+    span = card_render.house_span(catalogue, here.lang, candidate)  # a segment of a split street
     label = here.t("report_place_house", place=name, house=house) if house else name
+    label = f"{label}, {span}" if span and not house else label
     place = PlaceRef(
         label=label[:300],
         sector_id=candidate.sector.id,

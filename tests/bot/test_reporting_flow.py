@@ -15,6 +15,7 @@ from bot.reporting.services import ReportPolicy
 from bot.throttle import QueryLimiter
 from reports.model import ReportStatus
 from tests.bot.conftest import MakeServices
+from tests.bot.fakes import FakeResolver, ambiguous, make_candidate, make_officer, make_sector
 from tests.bot.reporting import (
     DUTY,
     FAST,
@@ -438,3 +439,37 @@ async def test_a_whole_report_is_not_cut_off_by_the_usual_send_limit(
         reference = await file_report(rig, photos=("a", "b", "c", "d", "e"), voice="v")
         slowed = "too fast" in texts(rig.api.sent_to(RESIDENT.id))
     assert reference.startswith("SOM-01-") and not slowed
+
+
+async def test_a_split_street_offers_its_house_ranges_each_with_its_inspector(
+    make_services: MakeServices, db: Path
+) -> None:
+    segments = tuple(
+        make_candidate(
+            document_id=f"dyu-0001--{n}",
+            house_start=start,
+            house_end=end,
+            sector=make_sector(id=f"SOM-0{n}", officer=make_officer(name_en=f"Officer {n}")),
+        )
+        for n, (start, end) in enumerate([(1, 45), (47, 99)], 1)
+    )
+    resolver = FakeResolver({"Rudaki": ambiguous("Rudaki", *segments)})
+
+    def with_streets(**overrides: object) -> BotServices:
+        return make_services(**(overrides | {"resolver": resolver}))
+
+    async with running_bot(with_streets, db) as rig:
+        await rig.resident.say("/report")
+        await rig.resident.press("f:gate:go")
+        await rig.resident.press("f:kind:other")
+        [choice] = await rig.resident.say("Rudaki")
+        await rig.resident.press("f:place:pick1")
+        await rig.resident.press("f:when:now")
+        await rig.resident.say("A pothole")
+        for step in ("f:what:next", "f:photos:done", "f:contact:anon", "f:notice:ok"):
+            await rig.resident.press(step)
+        await rig.resident.press("f:review:send")
+        [report] = rig.store.for_resident(RESIDENT.id)
+    assert "Rudaki Avenue, houses 1–45 — Captain Officer 1, sector SOM-01" in choice.params["text"]
+    assert "houses 47–99" in choice.params["text"]
+    assert report.sector_id == "SOM-02"
