@@ -28,6 +28,7 @@ from bot.app import build_application
 from bot.handlers import BotServices
 from bot.i18n import LANGUAGES, load_catalogue
 from bot.ports import PlaceResolver, SectorLocator
+from bot.reporting.services import Reporting, ReportPolicy
 from bot.security import (
     WebhookPlan,
     check_api_root,
@@ -41,6 +42,7 @@ from bot.security import (
 from bot.settings import BotSettings
 from bot.throttle import QueryLimiter
 from bot.unresolved import UnresolvedLog, format_report, group_queries
+from reports.settings import ReportSettings
 from resolver.errors import ConfigError, NoziriError, SetupError
 from search_platform.files import secure_data_dir
 from search_platform.settings import MeiliSettings, read_settings
@@ -66,14 +68,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def compose_reporting(settings: BotSettings, reports: ReportSettings) -> Reporting:
+    """Open the reports database and describe the reporting policy from the settings."""
+    from reports.store import open_store  # noqa: PLC0415 (SQLAlchemy loads only for the bot)
+
+    store = open_store(reports.url, daily_limit=reports.reports_daily_limit)
+    policy = ReportPolicy(
+        retention_days=reports.reports_retention_days,
+        escalate_after=reports.escalation,
+        delivery_period_s=settings.bot_delivery_period_s,
+        backoff_base_s=settings.bot_delivery_retry_s,
+        backoff_cap_s=settings.bot_delivery_retry_cap_s,
+        staff_language=settings.bot_staff_language,
+    )
+    return Reporting(store=store, policy=policy)
+
+
 def compose_services(
     settings: BotSettings,
     resolver: PlaceResolver,
     sectors: SectorLocator,
     *,
     data_date: Callable[[], datetime | None] = lambda: None,
+    reporting: Reporting | None = None,
 ) -> BotServices:
-    """Wire the resolver, the sectors and the bot's own parts together."""
+    """Wire the resolver, the sectors, the reports and the bot's own parts together."""
     per_minute = settings.bot_queries_per_minute
     return BotServices(
         data_date=data_date,
@@ -84,6 +103,7 @@ def compose_services(
         inline_limiter=QueryLimiter(per_minute=3 * per_minute, burst=per_minute),
         unresolved=UnresolvedLog(settings.unresolved_path),
         reply_deadline_s=settings.bot_reply_deadline_s,
+        reporting=reporting,
     )
 
 
@@ -179,11 +199,16 @@ def run_bot(args: argparse.Namespace, settings: BotSettings, meili: MeiliSetting
     from search_platform.server import exit_cleanly_on_sigterm  # noqa: PLC0415
 
     exit_cleanly_on_sigterm()
+    reporting = compose_reporting(settings, read_settings(ReportSettings))
 
     with open_awaiting_resolver(meili) as resolver:
         sectors = FollowingSectors(resolver)
         services = compose_services(
-            settings, MeiliPlaceResolver(resolver), sectors, data_date=sectors.data_date
+            settings,
+            MeiliPlaceResolver(resolver),
+            sectors,
+            data_date=sectors.data_date,
+            reporting=reporting,
         )
         services.unresolved.make_private()
         if offline:

@@ -23,6 +23,7 @@ from telegram.ext import (
 
 from bot import handlers
 from bot.i18n import LANGUAGES, Catalogue
+from bot.reporting import wiring
 from bot.request import AiohttpRequest
 
 # python-telegram-bot logs whole updates (text and sender) and every request at DEBUG, and httpx
@@ -84,7 +85,10 @@ def build_application(
     if api_root is not None:
         bot_url, file_url = api_urls(api_root)
         builder = builder.base_url(bot_url).base_file_url(file_url)
-    builder = builder.post_init(publish_commands).post_shutdown(close_services)
+    if services.reporting is not None:  # reports in progress survive a restart
+        builder = builder.persistence(wiring.persistence_for(services.reporting))
+    builder = builder.post_init(start_services).post_stop(stop_services)
+    builder = builder.post_shutdown(close_services)
     application: BotApplication = builder.build()
     application.bot_data[handlers.SERVICES_KEY] = services
     add_handlers(application)
@@ -94,6 +98,8 @@ def build_application(
 def add_handlers(application: BotApplication) -> None:
     """Route commands, text, locations, button presses and inline queries, behind the gate."""
     application.add_handler(TypeHandler(Update, handlers.gate), group=GATE_GROUP)
+    if handlers.services_of_app(application).reporting is not None:
+        wiring.add_reporting_handlers(application)  # first: a report in progress takes its text
     application.add_handler(CommandHandler("start", handlers.on_start))
     application.add_handler(CommandHandler("help", handlers.on_help))
     application.add_handler(CommandHandler("lang", handlers.on_lang))
@@ -109,17 +115,32 @@ def add_handlers(application: BotApplication) -> None:
     application.add_error_handler(handlers.on_error)
 
 
-def command_list(catalogue: Catalogue, lang: str) -> list[BotCommand]:
+def command_list(catalogue: Catalogue, lang: str, *, reporting: bool = False) -> list[BotCommand]:
     """Describe the commands in ``lang`` for Telegram's command menu."""
-    return [BotCommand(name, catalogue.text(lang, f"command_{name}")) for name in COMMANDS]
+    names = (*COMMANDS, *wiring.COMMANDS) if reporting else COMMANDS
+    return [BotCommand(name, catalogue.text(lang, f"command_{name}")) for name in names]
 
 
 async def publish_commands(application: BotApplication) -> None:
     """Register the command menu in every language (English is the default)."""
-    catalogue = handlers.services_of_app(application).catalogue
-    await application.bot.set_my_commands(command_list(catalogue, "en"))
+    services = handlers.services_of_app(application)
+    catalogue, reporting = services.catalogue, services.reports_on
+    await application.bot.set_my_commands(command_list(catalogue, "en", reporting=reporting))
     for lang in LANGUAGES:
-        await application.bot.set_my_commands(command_list(catalogue, lang), language_code=lang)
+        await application.bot.set_my_commands(
+            command_list(catalogue, lang, reporting=reporting), language_code=lang
+        )
+
+
+async def start_services(application: BotApplication) -> None:
+    """Publish the command menu and start the report delivery worker (if reporting is on)."""
+    await publish_commands(application)
+    wiring.start_worker(application)
+
+
+async def stop_services(application: BotApplication) -> None:
+    """Stop the report delivery worker while the bot can still send."""
+    await wiring.stop_worker(application)
 
 
 async def close_services(application: BotApplication) -> None:

@@ -11,6 +11,8 @@ Formats::
     c:<sector_id>:<sig>             send the inspector of a sector as a contact
     x                               none of these
     l:<lang>                        switch language
+    rp:<document_id>:<house>:<sig>  report to the inspector of a place card
+    rs:<sector_id>:<sig>            report to the inspector of a location card
 """
 
 from __future__ import annotations
@@ -150,4 +152,39 @@ def decode_press(
             return NoneOfThese()
         case ["l", lang] if lang in languages:
             return ChooseLanguage(lang=lang)
+    return None
+
+
+@dataclass(frozen=True)
+class ReportFrom:
+    """The resident pressed "Report to this inspector" on a place card or a location card."""
+
+    document_id: str | None
+    house: str | None
+    sector_id: str | None
+
+
+def encode_report_place(document_id: str, house: str | None, signer: CallbackSigner) -> str:
+    """Build the "report to this inspector" payload of a place card (the house if it fits)."""
+    label = clean_house(house)
+    data = f"rp:{document_id}:{label}:{signer.sign('rp', document_id, label)}"
+    if label and len(data.encode()) > MAX_CALLBACK_BYTES:
+        return encode_report_place(document_id, None, signer)
+    return checked(data)
+
+
+def encode_report_sector(sector_id: str, signer: CallbackSigner) -> str:
+    """Build the "report to this inspector" payload of a location card."""
+    return checked(f"rs:{sector_id}:{signer.sign('rs', sector_id)}")
+
+
+def decode_report_from(data: str | None, signer: CallbackSigner) -> ReportFrom | None:
+    """Read a "report to this inspector" payload; None when malformed, forged or stale."""
+    match (data or "").split(":"):
+        case ["rp", document_id, house, signature] if signer.verify(
+            signature, "rp", document_id, house
+        ):
+            return ReportFrom(document_id=document_id, house=house or None, sector_id=None)
+        case ["rs", sector_id, signature] if signer.verify(signature, "rs", sector_id):
+            return ReportFrom(document_id=None, house=None, sector_id=sector_id)
     return None

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes, ConversationHandler
 
 from bot import render
 from bot.callbacks import (
@@ -35,6 +35,7 @@ from bot.conversation import PendingStreets, is_greeting, read_bare_house
 from bot.i18n import LANGUAGES, Catalogue, pick_language
 from bot.ports import PlaceResolver, SectorLocator, ServiceUnavailableError
 from bot.recent import RecentlyShown
+from bot.reporting.services import Reporting
 from bot.throttle import NoticeWindow, QueryLimiter, Verdict, judge
 from bot.unresolved import UnresolvedLog
 from resolver.models import Candidate, HouseNumber, Resolution, Status
@@ -65,6 +66,13 @@ class BotServices:
     reply_deadline_s: float = 2.5
     # When the published data being served was built (None: unknown, e.g. a test fake).
     data_date: Callable[[], datetime | None] = lambda: None
+    # Reports to the inspector (issue 15); None: the bot only finds inspectors.
+    reporting: Reporting | None = None
+
+    @property
+    def reports_on(self) -> bool:
+        """Tell whether residents can report through the bot (cards get the report button)."""
+        return self.reporting is not None
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -98,7 +106,18 @@ async def send(update: Update, reply: render.Reply) -> None:
     """Send ``reply`` to the chat the update came from."""
     chat = update.effective_chat
     if chat is not None:
-        await chat.send_message(reply.text, parse_mode=ParseMode.HTML, reply_markup=reply.markup)
+        await send_to(chat.get_bot(), chat.id, reply)
+
+
+async def send_to(bot: Bot, chat_id: int, reply: render.Reply) -> Message:
+    """Send ``reply`` to ``chat_id``: HTML, or plain text styled by its entities."""
+    if reply.entities is not None:
+        return await bot.send_message(
+            chat_id, reply.text, entities=reply.entities, reply_markup=reply.markup
+        )
+    return await bot.send_message(
+        chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=reply.markup
+    )
 
 
 async def resolve_text(services: BotServices, text: str) -> Resolution:
@@ -159,7 +178,7 @@ async def gate(update: object, context: Context) -> None:
     if not is_answered(context, update):
         return
     services = services_of(context)
-    limiter = services.inline_limiter if update.inline_query else services.limiter
+    limiter = limiter_for(services, context, update)
     verdict = judge(limiter, services.notices, update.effective_user.id)
     if verdict is Verdict.ANSWER:
         return
@@ -167,6 +186,24 @@ async def gate(update: object, context: Context) -> None:
         logger.info("a user went over the send limit; told them once for this window")
         await tell_to_slow_down(update, services, language_of(update, context))
     raise ApplicationHandlerStop
+
+
+def limiter_for(services: BotServices, context: Context, update: Update) -> QueryLimiter:
+    """The bucket an update takes from: inline queries', a report in progress's, or the usual."""
+    if update.inline_query:
+        return services.inline_limiter
+    if services.reporting is not None and in_conversation(context, update):
+        return services.reporting.limiter  # a report is a dozen updates or more in a minute
+    return services.limiter
+
+
+def in_conversation(context: Context, update: Update) -> bool:
+    """Tell whether a conversation (a report, a staff action) of group 0 takes ``update``."""
+    handlers = context.application.handlers.get(0, [])
+    return any(
+        isinstance(handler, ConversationHandler) and handler.check_update(update) is not None
+        for handler in handlers
+    )
 
 
 def is_answered(context: Context, update: Update) -> bool:
@@ -245,7 +282,13 @@ async def on_text(update: Update, context: Context) -> None:
     await record_unresolved(services, resolution)
     await send(
         update,
-        render.render_resolution(services.catalogue, lang, resolution, signer=services.signer),
+        render.render_resolution(
+            services.catalogue,
+            lang,
+            resolution,
+            signer=services.signer,
+            reporting=services.reports_on,
+        ),
     )
 
 
@@ -267,7 +310,9 @@ def locate(services: BotServices, lang: str, lat: float, lon: float) -> render.R
         return render.render_notice(services.catalogue, lang, "no_sector_here")
     services.recent.remember_sector(sector)
     logger.info("location answered: sector found")
-    return render.render_location_card(services.catalogue, lang, sector, signer=services.signer)
+    return render.render_location_card(
+        services.catalogue, lang, sector, signer=services.signer, reporting=services.reports_on
+    )
 
 
 # --- button presses -----------------------------------------------------------------------
@@ -324,7 +369,12 @@ async def on_pick(update: Update, services: BotServices, lang: str, press: PickP
         return
     services.pending.forget(chat_id)  # a card answers the "which house?" question
     card = render.render_card(
-        services.catalogue, lang, candidate, house=press.house, signer=services.signer
+        services.catalogue,
+        lang,
+        candidate,
+        house=press.house,
+        signer=services.signer,
+        reporting=services.reports_on,
     )
     await edit(update, card)
 
@@ -341,7 +391,9 @@ async def street_segments(services: BotServices, lang: str, street: Candidate) -
         return render.render_need_house(services.catalogue, lang, street)
     for candidate in resolution.candidates[: render.choice_limit(resolution)]:
         services.recent.remember_candidate(candidate)
-    return render.render_resolution(services.catalogue, lang, resolution, signer=services.signer)
+    return render.render_resolution(
+        services.catalogue, lang, resolution, signer=services.signer, reporting=services.reports_on
+    )
 
 
 async def on_contact(update: Update, services: BotServices, lang: str, press: SendContact) -> None:

@@ -15,12 +15,15 @@ from html import escape
 from typing import Final
 
 from telegram import (
+    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
     KeyboardButton,
+    MessageEntity,
     ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
 )
 
 from bot.callbacks import (
@@ -29,6 +32,8 @@ from bot.callbacks import (
     encode_language,
     encode_none,
     encode_pick,
+    encode_report_place,
+    encode_report_sector,
 )
 from bot.i18n import LANGUAGES, Catalogue
 from resolver.gazetteer import DISTRICT_NAMES, District, Sector
@@ -47,15 +52,20 @@ TYPE_WORDS: Final = frozenset(
     | {"microdistrict", "переулок", "проезд", "гузаргоҳи"}
 )
 
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 
 
 @dataclass(frozen=True)
 class Reply:
-    """One message to send or to edit into: HTML text and an optional keyboard."""
+    """One message to send or to edit into: HTML text and an optional keyboard.
+
+    With ``entities`` the text is plain and styled by them instead (the emergency number is
+    marked as a phone number, which HTML cannot say).
+    """
 
     text: str
     markup: Markup | None = None
+    entities: tuple[MessageEntity, ...] | None = None
 
 
 # --- small pieces -------------------------------------------------------------------------
@@ -216,13 +226,27 @@ def place_line(catalogue: Catalogue, lang: str, candidate: Candidate, house: str
 
 
 def contact_keyboard(
-    catalogue: Catalogue, lang: str, sector: Sector, signer: CallbackSigner
+    catalogue: Catalogue,
+    lang: str,
+    sector: Sector,
+    signer: CallbackSigner,
+    *,
+    report_data: str | None = None,
 ) -> InlineKeyboardMarkup:
-    """Build the one-button keyboard that sends the inspector as a contact."""
+    """Build the card's keyboard: save the inspector as a contact (and report, when on)."""
     button = InlineKeyboardButton(
         catalogue.text(lang, "save_contact"), callback_data=encode_contact(sector.id, signer)
     )
-    return InlineKeyboardMarkup([[button]])
+    rows = [[button]]
+    if report_data is not None:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    catalogue.text(lang, "report_to_inspector"), callback_data=report_data
+                )
+            ]
+        )
+    return InlineKeyboardMarkup(rows)
 
 
 def render_card(
@@ -232,22 +256,35 @@ def render_card(
     *,
     house: str | None,
     signer: CallbackSigner,
+    reporting: bool = False,
 ) -> Reply:
-    """Render the inspector card for a chosen place, or ask for a house on a split street."""
+    """Render the inspector card for a chosen place, or ask for a house on a split street.
+
+    With ``reporting``, the card has a "Report to this inspector" button for this place.
+    """
     if candidate.sector is None:
         return render_need_house(catalogue, lang, candidate)
     text = card_text(
         catalogue, lang, candidate.sector, place_line(catalogue, lang, candidate, house)
     )
-    return Reply(text, contact_keyboard(catalogue, lang, candidate.sector, signer))
+    data = encode_report_place(candidate.document_id, house, signer) if reporting else None
+    return Reply(
+        text, contact_keyboard(catalogue, lang, candidate.sector, signer, report_data=data)
+    )
 
 
 def render_location_card(
-    catalogue: Catalogue, lang: str, sector: Sector, *, signer: CallbackSigner
+    catalogue: Catalogue,
+    lang: str,
+    sector: Sector,
+    *,
+    signer: CallbackSigner,
+    reporting: bool = False,
 ) -> Reply:
     """Render the inspector card for a shared location (no specific place)."""
     text = card_text(catalogue, lang, sector, catalogue.text(lang, "card_your_location"))
-    return Reply(text, contact_keyboard(catalogue, lang, sector, signer))
+    data = encode_report_sector(sector.id, signer) if reporting else None
+    return Reply(text, contact_keyboard(catalogue, lang, sector, signer, report_data=data))
 
 
 def render_need_house(catalogue: Catalogue, lang: str, candidate: Candidate) -> Reply:
@@ -381,12 +418,19 @@ def render_not_found(catalogue: Catalogue, lang: str, query: str) -> Reply:
 
 
 def render_resolution(
-    catalogue: Catalogue, lang: str, resolution: Resolution, *, signer: CallbackSigner
+    catalogue: Catalogue,
+    lang: str,
+    resolution: Resolution,
+    *,
+    signer: CallbackSigner,
+    reporting: bool = False,
 ) -> Reply:
     """Render whatever the resolver decided: a card, a choice, or help."""
     house = resolution.house.label() if resolution.house else None
     if resolution.status is Status.RESOLVED and resolution.best is not None:
-        return render_card(catalogue, lang, resolution.best, house=house, signer=signer)
+        return render_card(
+            catalogue, lang, resolution.best, house=house, signer=signer, reporting=reporting
+        )
     if resolution.status is Status.AMBIGUOUS and len(resolution.candidates) == 1:
         return render_confirm(catalogue, lang, resolution, signer=signer)
     if resolution.status is Status.AMBIGUOUS and resolution.candidates:

@@ -19,6 +19,11 @@ Limits and paths:
     BOT_MAX_SENDS_PER_SECOND: overall send rate of PTB's AIORateLimiter (Telegram allows ~30).
     BOT_CONCURRENT_UPDATES: how many updates are handled at once.
     BOT_REPLY_DEADLINE_S: how long a query may wait for the resolver before "briefly unavailable".
+Reports (the database, limits and retention: see :mod:`reports.settings`):
+    BOT_STAFF_LANGUAGE: the language (tg, ru, en) of what the bot sends to staff chats.
+    BOT_DELIVERY_PERIOD_S: how often the outbox worker looks for due deliveries.
+    BOT_DELIVERY_RETRY_S / BOT_DELIVERY_RETRY_CAP_S: the first wait after a failed delivery
+        (doubled at every further failure) and its cap.
     NOZIRI_DATA_DIR: where ``unresolved.jsonl`` is kept (shared with the resolver's settings);
         made 0700 at every start.
 """
@@ -26,6 +31,7 @@ Limits and paths:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +55,10 @@ class BotSettings(BaseSettings):
     bot_max_sends_per_second: float = Field(default=30, ge=0)
     bot_concurrent_updates: int = Field(default=16, ge=1, le=256)
     bot_reply_deadline_s: float = Field(default=2.5, gt=0, le=10)
+    bot_staff_language: Literal["tg", "ru", "en"] = "ru"
+    bot_delivery_period_s: float = Field(default=2.0, gt=0, le=60)
+    bot_delivery_retry_s: float = Field(default=5.0, gt=0, le=3600)
+    bot_delivery_retry_cap_s: float = Field(default=900.0, gt=0, le=86400)
     noziri_data_dir: Path = PROJECT_ROOT / ".noziri"
 
     @property

@@ -2,10 +2,16 @@
 
 It speaks the Bot API over real HTTP (tornado, which python-telegram-bot's webhook extra already
 brings), so the bot under test runs its real network layer: ``getUpdates`` long polling,
-``sendMessage``, ``editMessageText``, ``answerCallbackQuery``, ``answerInlineQuery``,
-``sendContact`` and the start-up calls. Every call is recorded as an :class:`ApiCall`; tests and
-the terminal chat inject updates (a text, a location, a button press, an inline query) and await
-the bot's calls.
+``sendMessage``, ``editMessageText``, ``editMessageReplyMarkup``, ``answerCallbackQuery``,
+``answerInlineQuery``, ``sendContact``, ``sendPhoto``, ``sendMediaGroup``, ``sendVoice``,
+``copyMessage``, ``forwardMessage`` and the start-up calls. Every call is recorded as an
+:class:`ApiCall`; tests and the terminal chat inject updates (a text, a location, a photo, a
+voice message, a contact, a reply, a button press, an inline query), in a private chat or in a
+group (:class:`FakeChat`, e.g. an inspectors' staff chat), and await the bot's calls.
+
+:meth:`FakeBotApi.make_unreachable` makes every send to one chat fail (403 as a bot blocked or
+removed from a group, 500 as a server error) until :meth:`FakeBotApi.make_reachable`; refused
+sends are kept in ``refused``, not in ``calls``.
 
 Parameters arrive form-encoded with JSON-encoded values for non-strings (python-telegram-bot's
 ``RequestData.json_parameters``); text fields are kept as sent.
@@ -42,8 +48,26 @@ TEXT_PARAMS: Final = frozenset(
         "language_code",
         "next_offset",
         "secret_token",
+        "photo",
+        "voice",
+        "document",
     }
 )
+SEND_METHODS: Final = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendMediaGroup",
+        "sendVoice",
+        "sendContact",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
+UNREACHABLE: Final = {
+    403: "Forbidden: bot was kicked from the group chat",
+    500: "Internal Server Error",
+}
 # Calls a bot makes on its own (start-up, housekeeping), not in reply to a user.
 HOUSEKEEPING: Final = frozenset(
     {"getMe", "setMyCommands", "deleteWebhook", "getWebhookInfo", "close", "logOut", "getUpdates"}
@@ -68,6 +92,7 @@ class ApiCall:
     index: int
     method: str
     params: Json
+    result: Any = None  # what the fake answered (the message sent, for sends)
 
     @property
     def chat_id(self) -> int | None:
@@ -94,6 +119,19 @@ class FakeUser:
     def chat_json(self) -> Json:
         """Return the private ``Chat`` with this user."""
         return {"id": self.id, "type": "private", "first_name": self.first_name}
+
+
+@dataclass(frozen=True)
+class FakeChat:
+    """A group chat (for example a sector's staff chat) the bot is a member of."""
+
+    id: int
+    title: str = "Staff"
+    type: str = "group"
+
+    def as_json(self) -> Json:
+        """Return the Bot API ``Chat`` object."""
+        return {"id": self.id, "type": self.type, "title": self.title}
 
 
 def decode_params(raw: dict[str, str]) -> Json:
@@ -132,6 +170,8 @@ class FakeBotApi:
     _message_ids: dict[int, itertools.count[int]] = field(default_factory=dict)
     _update_arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _call_recorded: asyncio.Event = field(default_factory=asyncio.Event)
+    refused: list[ApiCall] = field(default_factory=list)
+    unreachable: dict[int, int] = field(default_factory=dict)
     _closing: bool = False
     _server: tornado.httpserver.HTTPServer | None = None
     _port: int = 0
@@ -184,8 +224,9 @@ class FakeBotApi:
         handler = self.methods().get(method)
         if handler is None:
             raise BotApiError(404, f"Not Found: method {method} is not faked")
+        self.refuse_if_unreachable(method, params)
         result = handler(params)
-        self.record(method, params)
+        self.record(method, params, result)
         return result
 
     def methods(self) -> dict[str, Callable[[Json], Any]]:
@@ -196,6 +237,15 @@ class FakeBotApi:
             "sendMessage": self.send_message,
             "editMessageText": self.edit_message_text,
             "sendContact": self.send_contact,
+            "sendPhoto": self.send_photo,
+            "sendVoice": self.send_voice,
+            "sendMediaGroup": self.send_media_group,
+            "copyMessage": lambda params: {
+                "message_id": self.store_bot_message(params)["message_id"]
+            },
+            "forwardMessage": self.store_bot_message,
+            "editMessageReplyMarkup": self.edit_message_reply_markup,
+            "deleteMessage": lambda _params: True,
             "getWebhookInfo": lambda _params: {
                 "url": "",
                 "has_custom_certificate": False,
@@ -218,9 +268,31 @@ class FakeBotApi:
             ),
         }
 
-    def record(self, method: str, params: Json) -> None:
+    def make_unreachable(self, chat_id: int, code: int = 403) -> None:
+        """Fail every send to ``chat_id`` with ``code`` (403 or 500) until made reachable."""
+        self.unreachable[chat_id] = code
+
+    def make_reachable(self, chat_id: int) -> None:
+        """Let sends to ``chat_id`` through again."""
+        self.unreachable.pop(chat_id, None)
+
+    def refuse_if_unreachable(self, method: str, params: Json) -> None:
+        """Raise the chat's error for a send to an unreachable chat (and keep the attempt)."""
+        code = self.unreachable.get(int(params.get("chat_id") or 0))
+        if code is None or method not in SEND_METHODS:
+            return
+        self.refused.append(ApiCall(index=len(self.refused), method=method, params=params))
+        raise BotApiError(code, UNREACHABLE.get(code, "Error"))
+
+    def sent_to(self, chat_id: int, *methods: str) -> list[ApiCall]:
+        """The calls that reached ``chat_id`` (of ``methods``, or every send)."""
+        wanted = frozenset(methods) or SEND_METHODS
+        return [c for c in self.calls if c.chat_id == chat_id and c.method in wanted]
+
+    def record(self, method: str, params: Json, result: Any = None) -> None:
         """Log a call and wake whoever waits for one."""
-        self.calls.append(ApiCall(index=len(self.calls), method=method, params=params))
+        call = ApiCall(index=len(self.calls), method=method, params=params, result=result)
+        self.calls.append(call)
         self._call_recorded.set()
 
     async def get_updates(self, params: Json) -> list[Json]:
@@ -249,13 +321,48 @@ class FakeBotApi:
         }
         return self.store_bot_message(params, contact=contact)
 
+    def send_photo(self, params: Json) -> Json:
+        """Store and return a photo the bot sent (by file id)."""
+        photo = [photo_size(str(params.get("photo")))]
+        return self.store_bot_message(params, photo=photo, caption=params.get("caption"))
+
+    def send_voice(self, params: Json) -> Json:
+        """Store and return a voice message the bot sent (by file id)."""
+        voice = {"file_id": str(params.get("voice")), "file_unique_id": "v", "duration": 1}
+        return self.store_bot_message(params, voice=voice, caption=params.get("caption"))
+
+    def send_media_group(self, params: Json) -> list[Json]:
+        """Store an album: one photo message per item."""
+        items = params.get("media") or []
+        return [
+            self.store_bot_message(
+                params, photo=[photo_size(str(item.get("media")))], caption=item.get("caption")
+            )
+            for item in items
+        ]
+
+    def edit_message_reply_markup(self, params: Json) -> Json | bool:
+        """Replace (or drop) the inline keyboard of a stored message."""
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        old = self.messages.get(key)
+        if old is None:
+            raise BotApiError(400, "Bad Request: message to edit not found")
+        new = {k: v for k, v in old.items() if k != "reply_markup"}
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and markup.get("inline_keyboard"):
+            new["reply_markup"] = markup
+        if new == old:
+            raise BotApiError(400, "Bad Request: message is not modified")
+        self.messages[key] = new
+        return new
+
     def store_bot_message(self, params: Json, **content: Any) -> Json:
         """Create a bot message in the chat of ``params`` (only inline keyboards are kept)."""
         chat_id = int(params["chat_id"])
         message: Json = {
             "message_id": self.next_message_id(chat_id),
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private"},
+            "chat": bot_chat_json(chat_id),
             "from": self.bot_user,
             **content,
         }
@@ -297,22 +404,56 @@ class FakeBotApi:
         self._update_arrived.set()
         return update_id
 
-    def user_message(self, user: FakeUser, **content: Any) -> Json:
-        """Store a message the user sent in their private chat."""
+    def user_message(self, user: FakeUser, *, chat: FakeChat | None = None, **content: Any) -> Json:
+        """Store a message the user sent in their private chat (or in the group ``chat``)."""
+        chat_json = chat.as_json() if chat is not None else user.chat_json()
         message: Json = {
-            "message_id": self.next_message_id(user.id),
+            "message_id": self.next_message_id(chat_json["id"]),
             "date": int(time.time()),
-            "chat": user.chat_json(),
+            "chat": chat_json,
             "from": user.as_json(),
-            **content,
+            **{k: v for k, v in content.items() if v is not None},
         }
-        self.messages[(user.id, message["message_id"])] = message
+        self.messages[(chat_json["id"], message["message_id"])] = message
         return message
 
-    def send_text(self, user: FakeUser, text: str) -> int:
-        """The user types ``text`` (a ``/command`` gets its entity)."""
+    def send_text(
+        self,
+        user: FakeUser,
+        text: str,
+        *,
+        chat: FakeChat | None = None,
+        reply_to: int | None = None,
+    ) -> int:
+        """The user types ``text`` (a ``/command`` gets its entity), perhaps as a reply."""
         entities = command_entities(text)
         content: Json = {"text": text, **({"entities": entities} if entities else {})}
+        if reply_to is not None:
+            chat_id = chat.id if chat is not None else user.id
+            content["reply_to_message"] = self.messages[(chat_id, reply_to)]
+        return self.push_update(message=self.user_message(user, chat=chat, **content))
+
+    def send_photo_from(self, user: FakeUser, file_id: str, *, caption: str | None = None) -> int:
+        """The user sends a photo (Telegram sends several sizes; the last is the largest)."""
+        sizes = [photo_size(f"{file_id}-small", 90), photo_size(file_id, 1280)]
+        return self.push_update(message=self.user_message(user, photo=sizes, caption=caption))
+
+    def send_voice_from(self, user: FakeUser, file_id: str, *, duration: int = 5) -> int:
+        """The user sends a voice message."""
+        voice = {"file_id": file_id, "file_unique_id": f"u-{file_id}", "duration": duration}
+        return self.push_update(message=self.user_message(user, voice=voice))
+
+    def share_contact(self, user: FakeUser, phone: str, *, owner_id: int | None = None) -> int:
+        """The user shares a contact: their own (the button's) unless ``owner_id`` says whose."""
+        contact = {
+            "phone_number": phone,
+            "first_name": user.first_name,
+            "user_id": user.id if owner_id is None else owner_id,
+        }
+        return self.push_update(message=self.user_message(user, contact=contact))
+
+    def send_content(self, user: FakeUser, **content: Any) -> int:
+        """The user sends any other message content (a sticker, a document, a poll …)."""
         return self.push_update(message=self.user_message(user, **content))
 
     def edit_text(self, user: FakeUser, message_id: int, text: str) -> int:
@@ -330,11 +471,14 @@ class FakeBotApi:
             message=self.user_message(user, location={"latitude": lat, "longitude": lon})
         )
 
-    def press_button(self, user: FakeUser, message_id: int, data: str) -> int:
+    def press_button(
+        self, user: FakeUser, message_id: int, data: str, *, chat: FakeChat | None = None
+    ) -> int:
         """The user presses an inline button whose ``callback_data`` is ``data``."""
-        message = self.messages.get((user.id, message_id))
+        chat_id = chat.id if chat is not None else user.id
+        message = self.messages.get((chat_id, message_id))
         if message is None:
-            raise KeyError(f"no message {message_id} in the chat with user {user.id}")
+            raise KeyError(f"no message {message_id} in chat {chat_id}")
         query = {
             "id": f"cb{len(self.calls)}-{message_id}",
             "from": user.as_json(),
@@ -394,6 +538,18 @@ class FakeBotApi:
     def reply_calls(self, since: int) -> list[ApiCall]:
         """The calls after ``since`` that are not the bot's own housekeeping."""
         return [call for call in self.calls[since:] if call.method not in HOUSEKEEPING]
+
+
+def bot_chat_json(chat_id: int) -> Json:
+    """The ``Chat`` of a message the bot sent: private for users, a group below zero."""
+    if chat_id > 0:
+        return {"id": chat_id, "type": "private"}
+    return {"id": chat_id, "type": "group", "title": "Staff"}
+
+
+def photo_size(file_id: str, width: int = 1280) -> Json:
+    """A ``PhotoSize`` for a file id."""
+    return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "width": width, "height": width}
 
 
 async def wait_or_timeout(waiter: Awaitable[Any], timeout: float) -> None:

@@ -1,11 +1,16 @@
-"""The offline chat's terminal input: lines from stdin, read by the event loop."""
+"""The offline chat: its terminal input (lines from stdin, read by the event loop), and a report
+filed in it with the inspector's side shown in the same terminal."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
-from bot.offline.chat import StdinLines, parse_location
+from bot.offline.chat import StdinLines, parse_location, run_offline_chat
+from bot.reporting.services import Reporting
+from tests.bot.conftest import MakeServices
+from tests.bot.reporting import FAST, RESIDENT, open_sqlite, report_resolver, report_sectors
 
 
 async def test_lines_split_across_chunks_arrive_whole() -> None:
@@ -34,3 +39,30 @@ def test_locations_are_read_with_a_space_or_a_comma() -> None:
     assert parse_location("38.56, 68.78") == (38.56, 68.78)
     assert parse_location("Rudaki 45") is None
     assert parse_location("1 2 3") is None
+
+
+async def test_the_offline_chat_files_a_report_and_shows_the_staff_chat(
+    make_services: MakeServices, tmp_path: Path
+) -> None:
+    store = open_sqlite(tmp_path / "reports.sqlite3")
+    services = make_services(
+        resolver=report_resolver(),
+        sectors=report_sectors(),
+        reporting=Reporting(store=store, policy=FAST),
+    )
+    typed = iter(
+        ["staff SOM-01", "Rudaki 45", "2", "1", "1", "1", "1", "A broken lamp", "voice", "1",
+         "photo", "1", "1", "1", "1", "quit"]
+    )  # fmt: skip
+    shown: list[str] = []
+
+    async def read_line(_prompt: str) -> str | None:
+        return next(typed, None)
+
+    await run_offline_chat(services, user=RESIDENT, read_line=read_line, write=shown.append)
+    store.close()
+    screen = "\n".join(shown)
+    assert "staff chat:\n  | This chat is now the staff chat of sector SOM-01." in screen
+    assert "Reference number: SOM-01-000001" in screen
+    assert "  | New report SOM-01-000001" in screen and "staff chat: [voice message]" in screen
+    assert "✅ Accept" in screen

@@ -1,0 +1,241 @@
+"""The outbox worker: every message owed to a chat is sent, retried with backoff, sent once.
+
+One asyncio task per bot process runs :meth:`DeliveryWorker.run`: every few seconds (or at once
+when a handler nudges it) it sends the due deliveries, oldest first. A delivery is marked
+delivered right after its send succeeds, so a bot killed before that sends it again at the next
+start and one killed after it never does; a chat that answers 403, a 5xx or not at all gets
+:meth:`~reports.ports.ReportStore.failed` with the next attempt doubled (capped). The same loop
+calls ``escalate`` and ``forget_residents`` at their own, longer periods.
+
+What each purpose sends (rendered at send time from the stored report):
+
+- NEW_REPORT / ESCALATION: the report card with the staff buttons, its photos (an album, or one
+  photo) and its voice message, to the staff chat;
+- QUESTION: the inspector's question to the resident, who answers by replying to it;
+- ANSWER: the resident's answer to the staff chat, as text (never forwarded);
+- STATUS: a status change to the resident (a closed report with Confirm / Dispute).
+
+Privacy: logs carry delivery ids, purposes and error kinds, never texts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from telegram import Bot, InputMediaPhoto
+from telegram.error import RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.handlers import send_to
+from bot.i18n import LANGUAGES, Catalogue
+from bot.recent import BoundedMemo
+from bot.reporting import render
+from bot.reporting.services import Reporting
+from reports.model import Delivery, DeliveryPurpose, Report, ReportStatus
+from reports.ports import ReportError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliveryWorker:
+    """Sends the outbox and runs escalation and retention, until stopped."""
+
+    bot: Bot
+    reporting: Reporting
+    catalogue: Catalogue
+    task: asyncio.Task[None] | None = None
+    next_escalation: float = 0.0
+    next_retention: float = 0.0
+    sent: int = field(default=0)
+    # The last status pushed per report (bounded; forgetting one costs a repeated push at worst).
+    pushed: BoundedMemo[ReportStatus] = field(default_factory=lambda: BoundedMemo(capacity=10_000))
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the loop as a task of the running event loop."""
+        if self.task is None:
+            self.task = asyncio.create_task(self.run(), name="report-delivery")
+
+    async def stop(self) -> None:
+        """Stop the loop (a send in flight is cancelled: it is still owed, not lost)."""
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+            self.task = None
+
+    async def run(self) -> None:
+        """Work, then sleep a period or until nudged; a failing round is logged, not fatal."""
+        while True:
+            try:
+                await self.round()
+            except Exception:  # the store down, a bug: keep the loop alive and say so
+                logger.exception("a delivery round failed; trying again next period")
+            await self.sleep(self.reporting.policy.delivery_period_s)
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` or until a handler nudges the worker."""
+        wake = self.reporting.wake
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout=seconds)
+        wake.clear()
+
+    async def round(self) -> None:
+        """Escalate and forget when their time comes, then send what is due."""
+        await self.escalate_when_due()
+        await self.forget_when_due()
+        await self.deliver_due()
+
+    # --- time-driven ----------------------------------------------------------------------
+
+    async def escalate_when_due(self) -> None:
+        """Owe the duty chats the reports nobody accepted in time."""
+        if time.monotonic() < self.next_escalation:
+            return
+        policy, store = self.reporting.policy, self.reporting.store
+        self.next_escalation = time.monotonic() + policy.escalation_period_s
+        escalated = await self.reporting.call(
+            store.escalate, now=self.reporting.clock(), after=policy.escalate_after
+        )
+        if escalated:
+            logger.info("escalated %d report(s) to duty chats", len(escalated))
+
+    async def forget_when_due(self) -> None:
+        """Drop residents' chat ids and phones from reports closed past retention."""
+        if time.monotonic() < self.next_retention:
+            return
+        policy, store = self.reporting.policy, self.reporting.store
+        self.next_retention = time.monotonic() + policy.retention_period_s
+        cut = self.reporting.clock() - timedelta(days=policy.retention_days)
+        forgotten = await self.reporting.call(store.forget_residents, closed_before=cut)
+        if forgotten:
+            logger.info("forgot the residents of %d closed report(s)", forgotten)
+
+    # --- the outbox -----------------------------------------------------------------------
+
+    async def deliver_due(self) -> int:
+        """Send every due delivery once; returns how many were sent."""
+        store = self.reporting.store
+        due = await self.reporting.call(store.due, now=self.reporting.clock())
+        sent = 0
+        for delivery in due:
+            sent += await self.deliver(delivery)
+        return sent
+
+    async def deliver(self, delivery: Delivery) -> bool:
+        """Send one delivery; mark it delivered at once, or failed with a retry time."""
+        store = self.reporting.store
+        try:
+            await self.send(delivery)
+        except (TelegramError, ReportError) as exc:
+            await self.retry_later(delivery, exc)
+            return False
+        await self.reporting.call(store.delivered, delivery.id, now=self.reporting.clock())
+        self.sent += 1
+        logger.info("delivery %d (%s) sent", delivery.id, delivery.purpose)
+        return True
+
+    async def retry_later(self, delivery: Delivery, exc: Exception) -> None:
+        """Count the failed attempt; the next one waits longer (or as long as Telegram asks)."""
+        now = self.reporting.clock()
+        wait = self.reporting.policy.backoff(delivery.attempts)
+        if isinstance(exc, RetryAfter):
+            wait = max(wait, retry_after(exc))
+        await self.reporting.call(
+            self.reporting.store.failed, delivery.id, now=now, retry_at=now + wait
+        )
+        logger.warning(
+            "delivery %d (%s) failed (%s); next attempt in %.0f s",
+            delivery.id,
+            delivery.purpose,
+            type(exc).__name__,
+            wait.total_seconds(),
+        )
+
+    async def send(self, delivery: Delivery) -> None:
+        """Render the delivery from its report and send it."""
+        report = await self.reporting.call(self.reporting.store.get, delivery.reference)
+        purpose = delivery.purpose
+        if purpose in (DeliveryPurpose.NEW_REPORT, DeliveryPurpose.ESCALATION):
+            await self.send_report(delivery.chat_id, report, purpose is DeliveryPurpose.ESCALATION)
+        elif purpose is DeliveryPurpose.QUESTION:
+            await self.send_question(delivery, report)
+        elif purpose is DeliveryPurpose.ANSWER:
+            reply = render.render_answer_relay(
+                self.catalogue, self.staff_lang, report.reference, delivery.event_text or ""
+            )
+            await send_to(self.bot, delivery.chat_id, reply)
+        else:
+            await self.send_status(delivery, report)
+
+    @property
+    def staff_lang(self) -> str:
+        """The language of staff chats."""
+        lang = self.reporting.policy.staff_language
+        return lang if lang in LANGUAGES else "ru"
+
+    async def send_report(self, chat_id: int, report: Report, escalated: bool) -> None:
+        """The card with the staff buttons, then the photos and the voice message."""
+        card = render.render_staff_card(
+            self.catalogue, self.staff_lang, report, escalated=escalated
+        )
+        await send_to(self.bot, chat_id, card)
+        photos = list(report.photo_file_ids)
+        if len(photos) == 1:
+            await self.bot.send_photo(chat_id, photos[0], caption=report.reference)
+        elif photos:
+            media = [InputMediaPhoto(file_id) for file_id in photos]
+            media[0] = InputMediaPhoto(photos[0], caption=report.reference)
+            await self.bot.send_media_group(chat_id, media)
+        if report.voice_file_id:
+            await self.bot.send_voice(chat_id, report.voice_file_id, caption=report.reference)
+
+    async def send_question(self, delivery: Delivery, report: Report) -> None:
+        """The inspector's question, to answer by replying."""
+        reply = render.render_question_relay(
+            self.catalogue, resident_lang(report), report.reference, delivery.event_text or ""
+        )
+        await send_to(self.bot, delivery.chat_id, reply)
+
+    async def send_status(self, delivery: Delivery, report: Report) -> None:
+        """A status change, in the resident's language.
+
+        A STATUS that carries a text is the closing one (the text is the outcome note); the
+        others carry nothing and show the report's status at send time, so two quick changes
+        would push the newer status twice: the second push is skipped.
+        """
+        if delivery.event_text is not None:
+            report = report.model_copy(update={"outcome": delivery.event_text})
+            status = ReportStatus.CLOSED
+        else:
+            status = report.status
+        if self.pushed.recall(report.reference) is status:
+            return  # two changes before the first push: the resident already has the newer one
+        self.pushed.remember(report.reference, status)
+        reply = render.render_status_push(self.catalogue, resident_lang(report), report, status)
+        await send_to(self.bot, delivery.chat_id, reply)
+
+
+def resident_lang(report: Report) -> str:
+    """The language the resident filed the report in."""
+    return report.language if report.language in LANGUAGES else "ru"
+
+
+def retry_after(exc: RetryAfter) -> timedelta:
+    """How long Telegram asked to wait, as a timedelta.
+
+    python-telegram-bot 22 gives seconds with a deprecation warning (a timedelta in a later
+    major version, or now with ``PTB_TIMEDELTA``): either is read, without the warning.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
