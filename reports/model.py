@@ -176,6 +176,7 @@ class Delivery(Frozen):
     purpose: DeliveryPurpose
     chat_id: int
     event_text: str | None  # the question, answer or outcome it carries
+    status: ReportStatus | None = None  # the status a STATUS message announces
     attempts: int
     next_attempt_at: datetime
 

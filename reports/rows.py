@@ -192,6 +192,7 @@ def to_delivery(row: OutboxRow) -> Delivery:
         purpose=DeliveryPurpose(row.purpose),
         chat_id=row.chat_id,
         event_text=row.event_text,
+        status=None if row.status is None else ReportStatus(row.status),
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at,
     )

@@ -108,14 +108,16 @@ def owe(
     *,
     now: datetime,
     text: str | None = None,
+    status: ReportStatus | None = None,
 ) -> None:
-    """Put a message for ``chat_id`` in the outbox, due now."""
+    """Put a message for ``chat_id`` in the outbox, due now (a STATUS names its status)."""
     session.add(
         OutboxRow(
             reference=row.reference,
             purpose=purpose.value,
             chat_id=chat_id,
             event_text=text,
+            status=None if status is None else status.value,
             attempts=0,
             next_attempt_at=now,
             created_at=now,
@@ -251,6 +253,12 @@ APPLY: Final[Mapping[Action, Apply]] = {
 }
 
 
+def pushes_status(action: Action) -> bool:
+    """Whether the resident is told the status an action leads to: after staff actions, but not
+    after a question (the relayed question tells) nor after the resident's own actions."""
+    return action in STAFF_ACTIONS and action is not Action.ASK
+
+
 def clear_question(row: ReportRow) -> None:
     """Leave NEEDS_INFO's bookkeeping."""
     row.open_question = row.status_before_question = row.question_chat_id = None
@@ -265,7 +273,14 @@ def mark_delivered(session: Session, row: ReportRow, *, now: datetime) -> None:
     row.status, row.waiting_since, row.updated_at = ReportStatus.DELIVERED.value, now, now
     record(session, row, now=now, actor=Actor.SYSTEM, action=None, text="delivered")
     if row.resident_chat_id is not None:
-        owe(session, row, DeliveryPurpose.STATUS, row.resident_chat_id, now=now)
+        owe(
+            session,
+            row,
+            DeliveryPurpose.STATUS,
+            row.resident_chat_id,
+            now=now,
+            status=ReportStatus.DELIVERED,
+        )
 
 
 def escalate_row(session: Session, row: ReportRow, *, now: datetime) -> None:

@@ -84,6 +84,7 @@ from reports.rules import (
     mark_delivered,
     owe,
     owe_waiting,
+    pushes_status,
     record,
     report_row,
     usable_invite,
@@ -226,7 +227,7 @@ class SqlReportStore:
             row.updated_at = now
             actor = Actor.STAFF if action in STAFF_ACTIONS else Actor.RESIDENT
             record(session, row, now=now, actor=actor, action=action, text=text)
-            if row.status != before and row.resident_chat_id is not None:
+            if pushes_status(action) and row.status != before and row.resident_chat_id:
                 carried = text if action is Action.CLOSE else None
                 owe(
                     session,
@@ -235,6 +236,7 @@ class SqlReportStore:
                     row.resident_chat_id,
                     now=now,
                     text=carried,
+                    status=ReportStatus(row.status),
                 )
             return to_report(row)
 

@@ -161,6 +161,7 @@ class OutboxRow(Base):
     purpose: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[int]
     event_text: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(16))  # what a STATUS message announces
     attempts: Mapped[int] = mapped_column(Integer)
     next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime]

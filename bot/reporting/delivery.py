@@ -34,10 +34,9 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.handlers import send_to
 from bot.i18n import LANGUAGES, Catalogue
-from bot.recent import BoundedMemo
 from bot.reporting import render
 from bot.reporting.services import Reporting
-from reports.model import Delivery, DeliveryPurpose, Report, ReportStatus
+from reports.model import Delivery, DeliveryPurpose, Report
 from reports.ports import ReportError
 
 logger = logging.getLogger(__name__)
@@ -54,8 +53,6 @@ class DeliveryWorker:
     next_escalation: float = 0.0
     next_retention: float = 0.0
     sent: int = field(default=0)
-    # The last status pushed per report (bounded; forgetting one costs a repeated push at worst).
-    pushed: BoundedMemo[ReportStatus] = field(default_factory=lambda: BoundedMemo(capacity=10_000))
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -206,20 +203,11 @@ class DeliveryWorker:
         await send_to(self.bot, delivery.chat_id, reply)
 
     async def send_status(self, delivery: Delivery, report: Report) -> None:
-        """A status change, in the resident's language.
-
-        A STATUS that carries a text is the closing one (the text is the outcome note); the
-        others carry nothing and show the report's status at send time, so two quick changes
-        would push the newer status twice: the second push is skipped.
-        """
+        """A status change, in the resident's language: the status the store owed it with (so two
+        quick changes are told as they happened); the closing one carries the outcome note."""
         if delivery.event_text is not None:
             report = report.model_copy(update={"outcome": delivery.event_text})
-            status = ReportStatus.CLOSED
-        else:
-            status = report.status
-        if self.pushed.recall(report.reference) is status:
-            return  # two changes before the first push: the resident already has the newer one
-        self.pushed.remember(report.reference, status)
+        status = delivery.status or report.status
         reply = render.render_status_push(self.catalogue, resident_lang(report), report, status)
         await send_to(self.bot, delivery.chat_id, reply)
 

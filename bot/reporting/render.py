@@ -445,7 +445,7 @@ def render_history(
         catalogue.text(lang, "history_title", reference=escape(report.reference), status=status)
     ]
     for event in events:
-        line = f"{event.at:%Y-%m-%d %H:%M} · {escape(status_text(catalogue, lang, event.status))}"
+        line = f"{event.at:%Y-%m-%d %H:%M} · {escape(event_label(catalogue, lang, event))}"
         if event.text and event.action in SHOWN_TEXTS:  # system events' texts are not for people
             line += f": «{escape(shorten(event.text, 300))}»"
         lines.append(line)
@@ -455,6 +455,13 @@ def render_history(
         else None
     )
     return Reply("\n".join(lines), markup)
+
+
+def event_label(catalogue: Catalogue, lang: str, event: ReportEvent) -> str:
+    """What a line of the history says happened: the resident's own answer, or the status."""
+    if event.action is Action.ANSWER:
+        return catalogue.text(lang, "history_answered")
+    return status_text(catalogue, lang, event.status)
 
 
 def find_reference(text: str | None) -> str | None:

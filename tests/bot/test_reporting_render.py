@@ -150,6 +150,25 @@ def test_the_history_shows_people_s_texts_but_not_system_notes(catalogue: Catalo
     assert "«Which house?»" in text and "«delivered»" not in text
 
 
+@pytest.mark.parametrize("lang", ["tg", "ru", "en"])
+def test_the_history_says_the_resident_answered_rather_than_a_status(
+    catalogue: Catalogue, lang: str
+) -> None:
+    from reports.model import Actor, ReportEvent
+
+    answer = ReportEvent(
+        reference="SOM-01-000007",
+        at=T0,
+        actor=Actor.RESIDENT,
+        action=Action.ANSWER,
+        status=ReportStatus.DELIVERED,
+        text="House 9",
+    )
+    line = render.render_history(catalogue, lang, make_report(), [answer]).text.splitlines()[-1]
+    assert catalogue.text(lang, "history_answered") in line and "«House 9»" in line
+    assert render.status_text(catalogue, lang, ReportStatus.DELIVERED) not in line
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [

@@ -178,7 +178,11 @@ def test_delivering_a_new_report_marks_it_delivered_and_tells_the_resident(
     store.delivered(owed.id, now=clock.tick())
     assert store.get(report.reference).status is Status.DELIVERED
     (status,) = store.due(now=clock.now)
-    assert (status.purpose, status.chat_id) == (DeliveryPurpose.STATUS, RESIDENT)
+    assert (status.purpose, status.chat_id, status.status) == (
+        DeliveryPurpose.STATUS,
+        RESIDENT,
+        Status.DELIVERED,
+    )
     store.delivered(status.id, now=clock.now)
     store.delivered(status.id, now=clock.now)  # twice (a retry after a crash) is harmless
     assert store.due(now=clock.now) == []
@@ -228,13 +232,16 @@ def delivered(
     return store.get(report.reference)
 
 
-def drain(store: SqlReportStore, clock: Clock) -> list[tuple[DeliveryPurpose, int, str | None]]:
-    """Deliver everything due; what was delivered."""
+Sent = tuple[DeliveryPurpose, int, str | None, Status | None]
+
+
+def drain(store: SqlReportStore, clock: Clock) -> list[Sent]:
+    """Deliver everything due; what was delivered (purpose, chat, text, announced status)."""
     sent = []
     while batch := store.due(now=clock.now, limit=1000):
         for delivery in batch:
             store.delivered(delivery.id, now=clock.now)
-            sent.append((delivery.purpose, delivery.chat_id, delivery.event_text))
+            sent.append((delivery.purpose, delivery.chat_id, delivery.event_text, delivery.status))
     return sent
 
 
@@ -245,12 +252,13 @@ def test_accept_then_close_then_confirm(
     assert store.act(ref, Action.ACCEPT, chat_id=SECTOR_CHAT, now=clock.tick()).status is (
         Status.ACCEPTED
     )
-    assert drain(store, clock) == [(DeliveryPurpose.STATUS, RESIDENT, None)]
+    assert drain(store, clock) == [(DeliveryPurpose.STATUS, RESIDENT, None, Status.ACCEPTED)]
     closed = store.act(ref, Action.CLOSE, chat_id=SECTOR_CHAT, now=clock.tick(), text="warned")
     assert (closed.status, closed.outcome) == (Status.CLOSED, "warned")
-    assert drain(store, clock) == [(DeliveryPurpose.STATUS, RESIDENT, "warned")]
+    assert drain(store, clock) == [(DeliveryPurpose.STATUS, RESIDENT, "warned", Status.CLOSED)]
     confirmed = store.act(ref, Action.CONFIRM, chat_id=RESIDENT, now=clock.tick())
     assert confirmed.status is Status.CONFIRMED
+    assert drain(store, clock) == []  # the resident's own verdict is not pushed back to them
     assert [(e.actor, e.action, e.status) for e in store.history(ref)][2:] == [
         (Actor.STAFF, Action.ACCEPT, Status.ACCEPTED),
         (Actor.STAFF, Action.CLOSE, Status.CLOSED),
@@ -267,15 +275,13 @@ def test_a_question_is_relayed_and_the_answer_comes_back(
     asked = store.act(ref, Action.ASK, chat_id=SECTOR_CHAT, now=clock.tick(), text="Which floor?")
     assert (asked.status, asked.open_question) == (Status.NEEDS_INFO, "Which floor?")
     assert drain(store, clock) == [
-        (DeliveryPurpose.QUESTION, RESIDENT, "Which floor?"),
-        (DeliveryPurpose.STATUS, RESIDENT, None),
-    ]
+        (DeliveryPurpose.QUESTION, RESIDENT, "Which floor?", None),
+    ]  # the question itself tells the resident: no separate status push
     answered = store.act(ref, Action.ANSWER, chat_id=RESIDENT, now=clock.tick(), text="Fourth")
     assert (answered.status, answered.open_question) == (Status.ACCEPTED, None)
     assert drain(store, clock) == [
-        (DeliveryPurpose.ANSWER, SECTOR_CHAT, "Fourth"),
-        (DeliveryPurpose.STATUS, RESIDENT, None),
-    ]
+        (DeliveryPurpose.ANSWER, SECTOR_CHAT, "Fourth", None),
+    ]  # nothing pushed to the resident about their own answer
 
 
 def test_an_answer_returns_a_report_asked_before_acceptance_to_delivered(
@@ -299,9 +305,9 @@ def test_redirect_keeps_the_reference_and_redelivers_to_the_new_sector(
     assert (moved.reference, moved.status, moved.sector_id) == (ref, Status.PENDING, "SIN-03")
     assert (moved.district, moved.place.sector_id) == (District.SINO, "SOM-17")
     assert drain(store, clock) == [
-        (DeliveryPurpose.NEW_REPORT, OTHER_CHAT, None),
-        (DeliveryPurpose.STATUS, RESIDENT, None),
-        (DeliveryPurpose.STATUS, RESIDENT, None),  # delivered in SIN-03
+        (DeliveryPurpose.NEW_REPORT, OTHER_CHAT, None, None),
+        (DeliveryPurpose.STATUS, RESIDENT, None, Status.PENDING),
+        (DeliveryPurpose.STATUS, RESIDENT, None, Status.DELIVERED),  # delivered in SIN-03
     ]
     with pytest.raises(UnknownReport):  # the old sector has no say any more
         store.act(ref, Action.ACCEPT, chat_id=SECTOR_CHAT, now=clock.tick())
@@ -451,7 +457,7 @@ def test_an_unaccepted_report_escalates_once_to_the_duty_chat(
     assert store.escalate(now=clock.advance(minutes=59), after=after) == []
     (escalated,) = store.escalate(now=clock.advance(minutes=2), after=after)
     assert (escalated.reference, escalated.escalated_at) == (delivered.reference, clock.now)
-    assert drain(store, clock) == [(DeliveryPurpose.ESCALATION, DUTY_CHAT, None)]
+    assert drain(store, clock) == [(DeliveryPurpose.ESCALATION, DUTY_CHAT, None, None)]
     assert store.escalate(now=clock.advance(hours=5), after=after) == []
     accepted = store.act(delivered.reference, Action.ACCEPT, chat_id=DUTY_CHAT, now=clock.now)
     assert accepted.status is Status.ACCEPTED
@@ -482,7 +488,7 @@ def test_a_report_that_never_reaches_its_sector_escalates_and_waits_for_a_duty_c
     assert escalated.status is Status.PENDING
     assert store.due(now=clock.now) == []  # no duty chat yet
     link_chat(DUTY_CHAT, duty_district="somoni")
-    assert drain(store, clock) == [(DeliveryPurpose.ESCALATION, DUTY_CHAT, None)]
+    assert drain(store, clock) == [(DeliveryPurpose.ESCALATION, DUTY_CHAT, None, None)]
     assert store.act(ref, Action.ACCEPT, chat_id=DUTY_CHAT, now=clock.tick()).status is (
         Status.ACCEPTED
     )
@@ -497,7 +503,7 @@ def test_an_escalated_question_answered_goes_back_to_the_duty_chat(
     store.act(ref, Action.ASK, chat_id=DUTY_CHAT, now=clock.tick(), text="Address?")
     drain(store, clock)
     store.act(ref, Action.ANSWER, chat_id=RESIDENT, now=clock.tick(), text="No. 10")
-    assert (DeliveryPurpose.ANSWER, DUTY_CHAT, "No. 10") in drain(store, clock)
+    assert (DeliveryPurpose.ANSWER, DUTY_CHAT, "No. 10", None) in drain(store, clock)
 
 
 # ---------------------------------------------------------------- staff chats and invites
