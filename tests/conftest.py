@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+# The reports database fixtures (SQLite and a real PostgreSQL) for the store's and the bot's tests.
+pytest_plugins = ("tests.reports.backends",)
+
 INTEGRATION_DIR = Path(__file__).parent / "integration"
 
 

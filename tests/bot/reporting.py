@@ -179,14 +179,15 @@ class Rig:
 @asynccontextmanager
 async def running_bot(
     make_services: Callable[..., BotServices],
-    db: Path,
+    database_url: str,
     *,
     clock: ShiftedClock | None = None,
     policy: ReportPolicy = FAST,
     daily_limit: int = 5,
 ) -> AsyncIterator[Rig]:
-    """The bot with reporting on, over a SQLite file; stopped (and the store closed) after."""
-    store = open_sqlite(db, daily_limit=daily_limit)
+    """The bot with reporting on, over the real store at ``database_url`` (a SQLite file or a
+    PostgreSQL database); stopped, and the store closed, after."""
+    store = open_store(database_url, daily_limit=daily_limit)
     clock = clock or ShiftedClock()
     reporting = Reporting(store=store, policy=policy, clock=clock)
     services = make_services(

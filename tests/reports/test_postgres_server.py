@@ -33,7 +33,7 @@ def test_a_directory_without_the_server_binaries_is_passed_over(
 
 
 def test_the_postgresql_runs_are_required_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.reports.conftest import postgres_required
+    from tests.reports.backends import postgres_required
 
     monkeypatch.setenv("NOZIRI_REQUIRE_POSTGRES", "1")
     assert postgres_required()
