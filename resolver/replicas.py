@@ -88,12 +88,12 @@ class ReplicaPool:
         """
         with self._lock:
             start = next(self._turn)
-            turn = [(start + k) % len(self.urls) for k in range(len(self.urls))]
-            ready = [replica for replica in turn if self.is_in(replica)]
+            ready = [replica for replica in range(len(self.urls)) if self.is_in(replica)]
             if not ready:
-                return sorted(turn, key=lambda replica: self._out_until[replica])
+                return sorted(range(len(self.urls)), key=lambda replica: self._out_until[replica])
             same = [r for r in ready if served is None or self._versions[r] == served]
-            return same + [replica for replica in ready if replica not in same]
+            rest = [replica for replica in ready if replica not in same]
+            return in_turn(same, start) + in_turn(rest, start)
 
     def succeeded(self, replica: int, version: str | None = None) -> None:
         """Record an answer (and the version it was of, if known): the replica is in."""
@@ -120,6 +120,14 @@ class ReplicaPool:
         """Record the version a replica's data index holds (None: it holds none)."""
         with self._lock:
             self._versions[replica] = version
+
+
+def in_turn(replicas: list[int], turn: int) -> list[int]:
+    """The replicas starting at the one whose turn it is (round robin)."""
+    if not replicas:
+        return []
+    start = turn % len(replicas)
+    return replicas[start:] + replicas[:start]
 
 
 def hits_version(results: Iterable[list[Hit]]) -> str | None:
