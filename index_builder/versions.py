@@ -158,6 +158,9 @@ def summary(statuses: Sequence[ReplicaStatus]) -> tuple[bool, str]:
     )
 
 
+PLACE_FIELDS = [field.alias or name for name, field in PlaceDocument.model_fields.items()]
+
+
 def copy_version(source: Replica, target: Replica, live: str) -> BuildReport:
     """Publish the live version of ``source`` on ``target`` under the same version id.
 
@@ -168,7 +171,7 @@ def copy_version(source: Replica, target: Replica, live: str) -> BuildReport:
     data = read_data_documents(source.admin.all_documents(data_index))
     if version_id(data.version.built_at) != data.version.version:
         raise BuildError(f"version {data.version.version} cannot be copied: rebuild it")
-    rows = source.admin.iter_documents(places, fields=["*"])
+    rows = source.admin.iter_documents(places, fields=PLACE_FIELDS)
     documents = (PlaceDocument.model_validate(row) for row in rows)
     plan = BuildPlan(live=live, settings=source.admin.get_settings(places))
     return publish(target.admin, documents, plan, data=data, now=data.version.built_at)
