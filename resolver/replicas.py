@@ -13,8 +13,10 @@ A search goes to the next replica in turn among those that are in and serve the 
 resolver's snapshot links with (``served``); the others in are the fallback. A connection error,
 a timeout, a 5xx or a refusal takes that replica out for ``cool_down_s`` and the search is sent
 ONCE more, to the next replica, within the same budget (``timeout_s``: the first try gets half of
-it when there is a second replica to try). Back after the cool-down, a replica is tried again by
-the next version check (every ``NOZIRI_VERSION_CHECK_S``) or search; failing, it is out again.
+it when there is a second replica to try). Once the cool-down is over, the next version check
+(every ``NOZIRI_VERSION_CHECK_S``, in the background) asks the replica again: answering, it is
+back in the turns; failing, it is out for another cool-down. So a dead or hung replica costs a
+user's search at most once, and re-probing it costs no search a timeout.
 
 Why route by version: for the few seconds a build takes to reach every replica, replicas serve
 different versions. Spreading searches over all of them would make consecutive answers flip
@@ -73,7 +75,11 @@ class ReplicaPool:
         self._versions: list[str | None] = [None] * len(urls)
 
     def is_in(self, replica: int) -> bool:
-        """Tell whether the replica may be tried now (it never failed, or its cool-down ended)."""
+        """Tell whether searches may go to the replica (no failure since it last answered)."""
+        return not self._out_until[replica]
+
+    def may_probe(self, replica: int) -> bool:
+        """Tell whether the version check may ask the replica (in, or its cool-down is over)."""
         return self._out_until[replica] <= self.clock()
 
     def version_of(self, replica: int) -> str | None:
@@ -107,7 +113,7 @@ class ReplicaPool:
     def failed(self, replica: int, error: Exception) -> None:
         """Take the replica out for the cool-down."""
         with self._lock:
-            if self._out_until[replica] <= self.clock():
+            if self.is_in(replica):
                 logger.warning(
                     "Meilisearch replica %s taken out for %.0f s: %s",
                     self.urls[replica],
@@ -334,7 +340,7 @@ class ReplicaReader:
         answered = 0
         error: Exception | None = None
         for replica, reader in enumerate(self._readers):
-            if not self.pool.is_in(replica):
+            if not self.pool.may_probe(replica):
                 continue
             try:
                 document = reader.version()

@@ -103,6 +103,16 @@ def resolver_settings(servers: list[Server], key: SecretStr, live: str) -> Meili
     )
 
 
+def until(condition: Callable[[], bool], *, within_s: float) -> bool:
+    """Wait for ``condition`` (polling); tell whether it came true in time."""
+    deadline = time.monotonic() + within_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def answers(resolver: Resolver) -> tuple[list[str], float]:
     """Resolve every text; return the first candidate of each and the slowest time, s."""
     found, slowest = [], 0.0
@@ -171,7 +181,7 @@ def test_searches_are_answered_while_a_replica_is_killed_and_sync_brings_it_back
 
         servers[0].restart()  # back from its disk: the old version
         assert live_version(first, live) == old
-        time.sleep(1.0)
+        assert until(lambda: pool.is_in(0), within_s=pool.cool_down_s + 3)
         assert answers(resolver)[0] == expected
         assert resolver.pipeline.current().version.version == new
         assert pool.version_of(0) == old  # seen, and left out of the searches
@@ -181,6 +191,5 @@ def test_searches_are_answered_while_a_replica_is_killed_and_sync_brings_it_back
         assert main(["sync", "--index", live]) == 0
         assert "all 2 replicas serve version" in capsys.readouterr().out
         assert live_version(first, live) == new
-        time.sleep(1.0)
-        assert pool.version_of(0) == new
+        assert until(lambda: pool.version_of(0) == new, within_s=3.0)
         assert answers(resolver)[0] == expected

@@ -113,16 +113,24 @@ def test_a_failing_replica_is_retried_once_elsewhere_and_taken_out(make_backend:
     assert len(second.calls) == 6
 
 
-def test_a_replica_is_tried_again_after_its_cool_down(make_backend: Any, clock: FakeClock) -> None:
+def test_a_replica_is_back_once_the_version_check_after_its_cool_down_reaches_it(
+    make_backend: Any, clock: FakeClock
+) -> None:
     backend, (first, _second) = make_backend(2)
     first.down = True
     backend.search_many(QUERY)
     first.down = False
+    reader = ReplicaReader(backend.pool, [FakeDataReader("v2"), FakeDataReader("v2")])
     clock.now += 4.9
+    reader.version()
     for _ in range(4):
         backend.search_many(QUERY)
-    assert len(first.calls) == 1
-    clock.now += 0.2
+    assert len(first.calls) == 1  # cooling down: neither searched nor probed
+    clock.now += 5.0
+    for _ in range(4):
+        backend.search_many(QUERY)
+    assert len(first.calls) == 1  # searches never re-probe: a hung replica would cost a timeout
+    reader.version()
     for _ in range(4):
         backend.search_many(QUERY)
     assert len(first.calls) == 3  # back in the turns
