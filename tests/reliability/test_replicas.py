@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from index_builder.__main__ import main
 from index_builder.admin import MeiliAdmin
 from index_builder.keys import ensure_search_key
-from resolver.bootstrap import open_resolver
+from resolver.bootstrap import open_awaiting_resolver, open_resolver
 from resolver.published import VERSION_ID
 from resolver.replicas import ReplicaBackend
 from resolver.service import Resolver
@@ -193,3 +193,25 @@ def test_searches_are_answered_while_a_replica_is_killed_and_sync_brings_it_back
         assert live_version(first, live) == new
         assert until(lambda: pool.version_of(0) == new, within_s=3.0)
         assert answers(resolver)[0] == expected
+
+
+async def test_the_bot_s_awaiting_resolver_answers_through_a_killed_replica(
+    replica_meili: Callable[[int], list[Server]],
+    cli_env: Callable[[list[Server]], None],
+) -> None:
+    servers = replica_meili(2)
+    cli_env(servers)
+    live = f"noziri_rep_{uuid.uuid4().hex[:8]}"
+    assert build(live) == 0
+    key = ensure_search_key(admin_for(servers[0].endpoint), live=live).key
+    with open_awaiting_resolver(resolver_settings(servers, key, live)) as resolver:
+        try:
+            expected = [await resolver.resolve(text) for text in TEXTS]
+            servers[1].kill()
+            for text, before in zip(TEXTS, expected, strict=True):
+                started = time.perf_counter()
+                during = await resolver.resolve(text)
+                assert time.perf_counter() - started < REPLY_DEADLINE_S
+                assert during.candidates == before.candidates
+        finally:
+            await resolver.aclose()
