@@ -49,7 +49,7 @@ from index_builder.synthetic import synthetic_gazetteer
 from resolver.errors import BuildError, MeiliUnavailable
 from resolver.index_schema import PlaceDocument
 from resolver.published import PublishedData, data_documents, data_index_name
-from search_platform.connection import admin_endpoints, save_search_key
+from search_platform.connection import admin_endpoints, external_url, save_search_key
 
 DEFAULT_BATCH_SIZE = 10_000
 _DOCUMENT_LIST = TypeAdapter(list[PlaceDocument])
@@ -686,11 +686,11 @@ def publish_search_key(
     search_key = ensure_search_key(admin, live=live, rotate=args.rotate_search_key)
     print(search_key.describe())
     value = search_key.key.get_secret_value()
-    if settings.meili_url is None:
+    if external_url(settings) is None:
         path = save_search_key(settings, value)
         print(f"saved for the resolver and the bot in {path}")
     else:
         shown = value if args.print_search_key else "<run with --print-search-key to show it>"
         print(f"on the bot's machine: export MEILI_SEARCH_KEY={shown}")
-    if args.print_search_key and settings.meili_url is None:
+    if args.print_search_key and external_url(settings) is None:
         print(f"MEILI_SEARCH_KEY={value}")
