@@ -575,9 +575,9 @@ def publish_replicas(
     gazetteer, seed_hash = source
     built_at = datetime.now(UTC)
     version = version_id(built_at)
-    outcomes = on_each(
-        replicas,
-        lambda replica: publish_gazetteer(
+
+    def publish_to(replica: Replica) -> BuildReport:
+        return publish_gazetteer(
             replica.admin,
             gazetteer,
             args=args,
@@ -585,8 +585,17 @@ def publish_replicas(
             console=console,
             seed_hash=seed_hash,
             now=built_at,
-        ),
-    )
+        )
+
+    try:
+        outcomes = on_each(replicas, publish_to)
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: the replicas already published keep version {version}; "
+            "`python -m index_builder status` shows which, `sync` brings the others to it",
+            file=sys.stderr,
+        )
+        raise
     for outcome in outcomes:
         print(describe_replica_build(outcome))
     published = [outcome.replica for outcome in outcomes if outcome.ok]
