@@ -46,7 +46,7 @@ from resolver.backend import Hit, SearchBackend, SearchQuery
 from resolver.bootstrap import load_pipeline
 from resolver.meili import MeiliBackend
 from resolver.service import Resolver
-from search_platform.connection import Endpoint, search_endpoint
+from search_platform.connection import Endpoint, external_url, search_endpoint
 from search_platform.files import data_paths
 from search_platform.server import read_state
 from search_platform.settings import MeiliSettings
@@ -198,7 +198,7 @@ def cpu_costs(clients: Clients, texts: Sequence[str], server_pid: int | None) ->
 
 def embedded_server_pid(settings: MeiliSettings) -> int | None:
     """The pid of the embedded Meilisearch serving this run, or ``None`` with ``MEILI_URL``."""
-    if settings.meili_url:
+    if external_url(settings):
         return None
     state = read_state(data_paths(settings))
     return state.pid if state is not None else None

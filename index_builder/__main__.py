@@ -1,4 +1,4 @@
-"""``python -m index_builder {validate,build,status,rollback}``: check, publish, manage versions."""
+"""``python -m index_builder {validate,build,status,rollback,sync}``: check, publish, versions."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     versions.add_rollback_arguments(
         commands.add_parser("rollback", help="swap the previous version back in")
+    )
+    versions.add_sync_arguments(
+        commands.add_parser("sync", help="bring every replica to the newest version on any")
     )
     return parser
 

@@ -197,6 +197,11 @@ class MeiliAdmin:
             f"update settings of {uid}", lambda: index.update_settings(dict(settings))
         ).task_uid
 
+    def get_settings(self, uid: str) -> dict[str, Any]:
+        """Return an index's settings, as ``PATCH /settings`` takes them back."""
+        index = self._client.index(uid)
+        return dict(self.call(f"read settings of {uid}", index.get_settings))
+
     def add_documents_json(self, uid: str, payload: bytes, *, count: int) -> int:
         """Enqueue one batch (a JSON array of ``count`` documents); return the task uid.
 

@@ -98,22 +98,33 @@ def covers(key: Mapping[str, Any], live: str) -> bool:
 
 
 def plan_key(
-    existing: Sequence[Mapping[str, Any]], *, live: str, rotate: bool
+    existing: Sequence[Mapping[str, Any]], *, live: str, rotate: bool, uid: str | None = None
 ) -> tuple[KeyStatus, str]:
-    """Decide whether to keep, create, widen or rotate the key; return (status, uid)."""
+    """Decide whether to keep, create, widen or rotate the key; return (status, uid).
+
+    ``uid`` asks for the key of that uid (another replica's: the same uid and master key give
+    the same value on every replica).
+    """
     if rotate:
-        return "rotated", str(uuid.uuid4())
+        return "rotated", uid or str(uuid.uuid4())
     if not existing:
-        return "created", SEARCH_KEY_UID
+        return "created", uid or SEARCH_KEY_UID
+    if uid is not None and all(str(key["uid"]) != uid for key in existing):
+        return "rotated", uid
     if len(existing) == 1 and covers(existing[0], live):
         return "kept", str(existing[0]["uid"])
     return "widened", str(existing[0]["uid"])
 
 
-def ensure_search_key(admin: MeiliAdmin, *, live: str, rotate: bool = False) -> SearchKey:
-    """Make sure a search-only key for ``live`` exists (rotating it if asked) and return it."""
+def ensure_search_key(
+    admin: MeiliAdmin, *, live: str, rotate: bool = False, uid: str | None = None
+) -> SearchKey:
+    """Make sure a search-only key for ``live`` exists (rotating it if asked) and return it.
+
+    With ``uid`` the key gets that uid (the one of another replica), replacing one of another.
+    """
     existing = find_search_keys(admin.list_keys())
-    status, uid = plan_key(existing, live=live, rotate=rotate)
+    status, uid = plan_key(existing, live=live, rotate=rotate, uid=uid)
     if status == "kept":
         key = existing[0]
     else:

@@ -38,8 +38,9 @@ from index_builder.admin import MeiliAdmin
 from index_builder.diff import DIFF_FIELDS, IndexDiff, diff_documents
 from index_builder.documents import build_documents, count_documents, iter_documents
 from index_builder.index_settings import DATA_INDEX_SETTINGS, index_settings, settings_summary
-from index_builder.keys import ensure_search_key
+from index_builder.keys import SearchKey, ensure_search_key
 from index_builder.published import published_data, stamped
+from index_builder.replicas import Outcome, Replica, on_each, replicas_of
 from index_builder.seed.load import SeedLoadError, load_seed
 from index_builder.seed.models import Gazetteer
 from index_builder.seed.validate import validate
@@ -48,7 +49,7 @@ from index_builder.synthetic import synthetic_gazetteer
 from resolver.errors import BuildError, MeiliUnavailable
 from resolver.index_schema import PlaceDocument
 from resolver.published import PublishedData, data_documents, data_index_name
-from search_platform.connection import admin_endpoint, save_search_key
+from search_platform.connection import admin_endpoints, external_url, save_search_key
 
 DEFAULT_BATCH_SIZE = 10_000
 _DOCUMENT_LIST = TypeAdapter(list[PlaceDocument])
@@ -536,14 +537,16 @@ def run_with_server(
     live: str,
     console: Console,
 ) -> int:
-    """Connect as admin, then dry-run or publish, then manage the search key."""
+    """Connect as admin (to every replica), then dry-run or publish, then manage the search key."""
     gazetteer, seed_hash = source
-    with admin_endpoint(settings) as endpoint:
-        key = endpoint.api_key.get_secret_value() if endpoint.api_key else None
-        admin = MeiliAdmin(endpoint.url, api_key=key)
+    with admin_endpoints(settings) as endpoints:
+        replicas = replicas_of(endpoints)
+        admin = replicas[0].admin
         if args.dry_run:
             print_dry_run(dry_run(admin, build_documents(gazetteer), live=live), live=live)
             return 0
+        if len(replicas) > 1:
+            return publish_replicas(replicas, source, args=args, live=live, console=console)
         report = publish_gazetteer(
             admin, gazetteer, args=args, live=live, console=console, seed_hash=seed_hash
         )
@@ -556,6 +559,98 @@ def run_with_server(
     return 0
 
 
+def publish_replicas(
+    replicas: Sequence[Replica],
+    source: tuple[Gazetteer, str],
+    *,
+    args: argparse.Namespace,
+    live: str,
+    console: Console,
+) -> int:
+    """Publish the same version (one build time, one id) to each replica; 1 if any missed it.
+
+    A replica that is down or fails does not stop the others; the message names it, and
+    ``python -m index_builder sync`` brings it up to date once it answers.
+    """
+    gazetteer, seed_hash = source
+    built_at = datetime.now(UTC)
+    version = version_id(built_at)
+
+    def publish_to(replica: Replica) -> BuildReport:
+        return publish_gazetteer(
+            replica.admin,
+            gazetteer,
+            args=args,
+            live=live,
+            console=console,
+            seed_hash=seed_hash,
+            now=built_at,
+        )
+
+    try:
+        outcomes = on_each(replicas, publish_to)
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: the replicas already published keep version {version}; "
+            "`python -m index_builder status` shows which, `sync` brings the others to it",
+            file=sys.stderr,
+        )
+        raise
+    for outcome in outcomes:
+        print(describe_replica_build(outcome))
+    published = [outcome.replica for outcome in outcomes if outcome.ok]
+    keys_ok = publish_replica_keys(published, args=args, live=live)
+    missed = [outcome.replica.url for outcome in outcomes if not outcome.ok]
+    if missed:
+        print(
+            f"version {version} reached {len(published)} of {len(replicas)} replicas; missed: "
+            f"{', '.join(missed)}. Run `python -m index_builder sync` once they answer "
+            "(or build again).",
+            file=sys.stderr,
+        )
+    return 0 if keys_ok and not missed else 1
+
+
+def describe_replica_build(outcome: Outcome) -> str:
+    """One line per replica: published (with the summary) or missed (with why)."""
+    url = outcome.replica.url
+    if isinstance(outcome.result, BuildReport):
+        return f"replica {url}: {outcome.result.summary()}"
+    return f"replica {url}: MISSED this version: {outcome.problem}"
+
+
+def publish_replica_keys(
+    replicas: Sequence[Replica], *, args: argparse.Namespace, live: str
+) -> bool:
+    """Give every published replica the same search key (same uid: same value); True if so."""
+    first: SearchKey | None = None
+    for replica in replicas:
+        try:
+            key = ensure_search_key(
+                replica.admin,
+                live=live,
+                rotate=args.rotate_search_key and first is None,
+                uid=first.uid if first else None,
+            )
+        except (BuildError, MeiliUnavailable) as exc:
+            print(f"replica {replica.url}: search key not published: {exc}", file=sys.stderr)
+            return False
+        if first is not None and key.key != first.key:
+            print(
+                f"replica {replica.url}: its search key differs: give every replica the same "
+                "master key (MEILI_MASTER_KEY)",
+                file=sys.stderr,
+            )
+            return False
+        first = first or key
+    if first is not None:
+        print(f"{first.describe()}, the same on {len(replicas)} replicas")
+        hidden = "<run with --print-search-key to show it>"
+        shown = first.key.get_secret_value() if args.print_search_key else hidden
+        print(f"on the bot's machine: export MEILI_SEARCH_KEY={shown}")
+    return True
+
+
 def publish_gazetteer(
     admin: MeiliAdmin,
     gazetteer: Gazetteer,
@@ -564,8 +659,12 @@ def publish_gazetteer(
     live: str,
     console: Console,
     seed_hash: str,
+    now: datetime | None = None,
 ) -> BuildReport:
-    """Publish the gazetteer's documents, streaming them to Meilisearch as they are built."""
+    """Publish the gazetteer's documents, streaming them to Meilisearch as they are built.
+
+    ``now`` names the version (replicas get the same one); by default the current time.
+    """
     plan = BuildPlan(
         live=live,
         settings=index_settings(gazetteer),
@@ -577,9 +676,9 @@ def publish_gazetteer(
     documents = iter_documents(gazetteer)
     data = published_data(gazetteer, seed_hash=seed_hash)
     if args.quiet:
-        return publish(admin, documents, plan, data=data)
+        return publish(admin, documents, plan, data=data, now=now)
     with RichProgress(console) as progress:
-        return publish(admin, documents, plan, data=data, progress=progress)
+        return publish(admin, documents, plan, data=data, progress=progress, now=now)
 
 
 def print_dry_run(diff: IndexDiff, *, live: str) -> None:
@@ -596,11 +695,11 @@ def publish_search_key(
     search_key = ensure_search_key(admin, live=live, rotate=args.rotate_search_key)
     print(search_key.describe())
     value = search_key.key.get_secret_value()
-    if settings.meili_url is None:
+    if external_url(settings) is None:
         path = save_search_key(settings, value)
         print(f"saved for the resolver and the bot in {path}")
     else:
         shown = value if args.print_search_key else "<run with --print-search-key to show it>"
         print(f"on the bot's machine: export MEILI_SEARCH_KEY={shown}")
-    if args.print_search_key and settings.meili_url is None:
+    if args.print_search_key and external_url(settings) is None:
         print(f"MEILI_SEARCH_KEY={value}")

@@ -163,9 +163,32 @@ class MeiliBackend:
             raise unavailable(exc) from exc
         raise AssertionError("tenacity ends with an answer or an exception")  # pragma: no cover
 
-    def _post_once(self, body: bytes) -> list[list[Hit]]:
+    def search_once(self, queries: Sequence[SearchQuery], *, timeout_s: float) -> list[list[Hit]]:
+        """One request, no retry, within ``timeout_s`` (the replica pool retries elsewhere).
+
+        Raises:
+            MeiliUnavailable: refused, reset, timed out, 5xx, or a refusal (4xx).
+        """
+        if not queries:
+            return []
+        timeout = urllib3.Timeout(connect=min(timeout_s, 1.0), read=timeout_s)
         try:
-            response = self._pool.request("POST", self._request.url + SEARCH_PATH, body=body)
+            return self._post_once(self._request.body(queries), timeout=timeout)
+        except _TransientError as exc:
+            raise unavailable(exc) from exc
+
+    @property
+    def url(self) -> str:
+        """The server searched."""
+        return self._request.url
+
+    def _post_once(self, body: bytes, *, timeout: urllib3.Timeout | None = None) -> list[list[Hit]]:
+        url = self._request.url + SEARCH_PATH
+        try:
+            if timeout is None:
+                response = self._pool.request("POST", url, body=body)
+            else:
+                response = self._pool.request("POST", url, body=body, timeout=timeout)
         except urllib3.exceptions.HTTPError as exc:  # refused, reset, timed out
             raise _TransientError(type(exc).__name__) from exc
         return self._request.read_answer(response.status, response.data)
@@ -204,11 +227,39 @@ class AsyncMeiliBackend:
         if session is not None and not session.closed:
             await session.close()
 
-    async def _post_once(self, body: bytes) -> list[list[Hit]]:
+    async def search_once(
+        self, queries: Sequence[SearchQuery], *, timeout_s: float
+    ) -> list[list[Hit]]:
+        """One request, no retry, within ``timeout_s`` (the replica pool retries elsewhere).
+
+        Raises:
+            MeiliUnavailable: refused, reset, timed out, 5xx, or a refusal (4xx).
+        """
+        if not queries:
+            return []
+        timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=min(timeout_s, 1.0))
         try:
-            async with self._session_here().post(
-                self._request.url + SEARCH_PATH, data=body
-            ) as response:
+            return await self._post_once(self._request.body(queries), timeout=timeout)
+        except _TransientError as exc:
+            raise unavailable(exc) from exc
+
+    @property
+    def url(self) -> str:
+        """The server searched."""
+        return self._request.url
+
+    async def _post_once(
+        self, body: bytes, *, timeout: aiohttp.ClientTimeout | None = None
+    ) -> list[list[Hit]]:
+        url = self._request.url + SEARCH_PATH
+        session = self._session_here()
+        try:
+            post = (
+                session.post(url, data=body, timeout=timeout)
+                if timeout
+                else session.post(url, data=body)
+            )
+            async with post as response:
                 data = await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:  # refused, reset, timed out
             raise _TransientError(type(exc).__name__) from exc

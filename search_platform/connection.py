@@ -4,6 +4,11 @@ Two ways to connect, chosen by the settings (:class:`~search_platform.settings.M
 
 - ``MEILI_URL`` set: use that server. The admin role sends ``MEILI_MASTER_KEY``; the search role
   sends ``MEILI_SEARCH_KEY`` (or, if unset, the key the last ``index_builder build`` saved).
+- ``MEILI_URLS`` set (comma-separated): several replicas of the same data. Every replica runs
+  with the SAME master key (``MEILI_MASTER_KEY``); the builder creates the search key on each with
+  the same fixed uid, and Meilisearch derives a key's value from its uid and the master key, so the
+  one ``MEILI_SEARCH_KEY`` (or saved key) opens every replica. :func:`admin_endpoints` and
+  :func:`search_endpoints` yield one endpoint per replica (``MEILI_URL`` alone is one replica).
 - ``MEILI_URL`` unset: start or reuse the embedded server (:mod:`search_platform.server`). The admin
   role reads the generated master key from ``<data_dir>/master.key``; the search role reads only
   ``<data_dir>/search.key``, which the index builder writes with :func:`save_search_key`.
@@ -52,9 +57,43 @@ class Endpoint:
         return f"Endpoint(url={self.url!r}, api_key={'set' if self.api_key else None})"
 
 
+def external_urls(settings: MeiliSettings) -> list[str]:
+    """Return the replicas of ``MEILI_URLS`` (else ``MEILI_URL``), without trailing slashes.
+
+    Empty when neither is set (embedded mode). A URL listed twice counts once.
+    """
+    listed = (settings.meili_urls or settings.meili_url or "").split(",")
+    urls = [url.strip().rstrip("/") for url in listed if url.strip()]
+    return list(dict.fromkeys(urls))
+
+
 def external_url(settings: MeiliSettings) -> str | None:
-    """Return ``MEILI_URL`` without a trailing slash, or ``None`` if it is unset or empty."""
-    return settings.meili_url.rstrip("/") if settings.meili_url else None
+    """Return the first external server (``MEILI_URLS`` or ``MEILI_URL``), or ``None``."""
+    urls = external_urls(settings)
+    return urls[0] if urls else None
+
+
+@contextmanager
+def admin_endpoints(settings: MeiliSettings) -> Iterator[list[Endpoint]]:
+    """Yield one master-key endpoint per replica (the embedded server is one replica)."""
+    urls = external_urls(settings)
+    if len(urls) > 1:
+        yield [Endpoint(url=url, api_key=settings.meili_master_key) for url in urls]
+        return
+    with admin_endpoint(settings) as endpoint:
+        yield [endpoint]
+
+
+@contextmanager
+def search_endpoints(settings: MeiliSettings) -> Iterator[list[Endpoint]]:
+    """Yield one search-key endpoint per replica (the embedded server is one replica)."""
+    urls = external_urls(settings)
+    if len(urls) > 1:
+        key = search_key(settings)
+        yield [Endpoint(url=url, api_key=key) for url in urls]
+        return
+    with search_endpoint(settings) as endpoint:
+        yield [endpoint]
 
 
 @contextmanager

@@ -1,8 +1,8 @@
 """Connection settings shared by every entry point (bot, resolver CLI, index builder, benches).
 
-Read from the environment (and ``.env``): ``MEILI_URL`` and ``MEILI_MASTER_KEY`` point at an
-existing server; without ``MEILI_URL`` the commands start and manage an embedded Meilisearch
-(see :mod:`search_platform.server`).
+Read from the environment (and ``.env``): ``MEILI_URL`` (one server) or ``MEILI_URLS`` (several
+replicas, comma-separated) and ``MEILI_MASTER_KEY`` point at existing servers; without either the
+commands start and manage an embedded Meilisearch (see :mod:`search_platform.server`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ class MeiliSettings(BaseSettings):
 
     meili_url: str | None = Field(
         default=None, description="Use this server instead of the embedded one."
+    )
+    meili_urls: str | None = Field(
+        default=None,
+        description="Several replicas, comma-separated; replaces MEILI_URL when set.",
     )
     meili_master_key: SecretStr | None = None
     meili_search_key: SecretStr | None = Field(
