@@ -35,7 +35,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from resolver.backend import Hit, SearchQuery
@@ -149,6 +149,18 @@ def attempt_timeouts(tries: int, budget_s: float) -> list[float]:
     return [budget_s / 2, budget_s] if tries > 1 else [budget_s]
 
 
+def attempts(pool: ReplicaPool, served: str | None, budget_s: float) -> Iterator[tuple[int, float]]:
+    """The replicas one search tries, each with the seconds it may take: the best one, then one
+    more (:data:`TRIES`), all within ``budget_s`` from the first try."""
+    started = pool.clock()
+    tries = pool.candidates(served)[:TRIES]
+    for replica, limit in zip(tries, attempt_timeouts(len(tries), budget_s), strict=True):
+        left = limit - (pool.clock() - started)
+        if left <= 0:
+            return
+        yield replica, left
+
+
 class OnceSearcher(Protocol):
     """One replica's adapter: one request within a timeout (``resolver.meili.MeiliBackend``)."""
 
@@ -207,15 +219,8 @@ class ReplicaBackend:
         """Search the best replica; on failure take it out and try one more, within budget."""
         if not queries:
             return []
-        started = self.pool.clock()
-        tries = self.pool.candidates(self.served())[:TRIES]
         error: MeiliUnavailable | None = None
-        for replica, limit in zip(
-            tries, attempt_timeouts(len(tries), self._timeout_s), strict=True
-        ):
-            left = limit - (self.pool.clock() - started)
-            if left <= 0:
-                break
+        for replica, left in attempts(self.pool, self.served(), self._timeout_s):
             try:
                 results = self._replicas[replica].search_once(queries, timeout_s=left)
             except MeiliUnavailable as exc:
@@ -252,15 +257,8 @@ class AsyncReplicaBackend:
         """Search the best replica; on failure take it out and try one more, within budget."""
         if not queries:
             return []
-        started = self.pool.clock()
-        tries = self.pool.candidates(self.served())[:TRIES]
         error: MeiliUnavailable | None = None
-        for replica, limit in zip(
-            tries, attempt_timeouts(len(tries), self._timeout_s), strict=True
-        ):
-            left = limit - (self.pool.clock() - started)
-            if left <= 0:
-                break
+        for replica, left in attempts(self.pool, self.served(), self._timeout_s):
             try:
                 results = await self._replicas[replica].search_once(queries, timeout_s=left)
             except (TimeoutError, MeiliUnavailable) as exc:
