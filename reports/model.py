@@ -179,6 +179,7 @@ class Delivery(Frozen):
     status: ReportStatus | None = None  # the status a STATUS message announces
     attempts: int
     next_attempt_at: datetime
+    parts_sent: int = 0  # of a delivery made of several messages, those already sent
 
 
 class StaffScope(Frozen):

@@ -145,6 +145,12 @@ class ReportStore(Protocol):
         """The chat could not be reached: count the attempt and try again at ``retry_at``."""
         ...
 
+    def sent_part(self, delivery_id: int, *, parts: int) -> None:
+        """The first ``parts`` messages of a delivery made of several (a report card, its
+        photos, its voice message) are sent: a retry sends only the rest. An unknown id is
+        ignored."""
+        ...
+
     # --- time-driven -----------------------------------------------------------------------
 
     def escalate(self, *, now: datetime, after: timedelta) -> list[Report]:

@@ -195,4 +195,5 @@ def to_delivery(row: OutboxRow) -> Delivery:
         status=None if row.status is None else ReportStatus(row.status),
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at,
+        parts_sent=row.parts_sent,
     )

@@ -119,6 +119,7 @@ def owe(
             event_text=text,
             status=None if status is None else status.value,
             attempts=0,
+            parts_sent=0,
             next_attempt_at=now,
             created_at=now,
         )

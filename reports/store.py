@@ -351,6 +351,13 @@ class SqlReportStore:
                 .values(attempts=OutboxRow.attempts + 1, next_attempt_at=retry_at)
             )
 
+    def sent_part(self, delivery_id: int, *, parts: int) -> None:
+        """Record how many messages of a several-message delivery are sent (see the Protocol)."""
+        with self._transaction() as session:
+            session.execute(
+                update(OutboxRow).where(OutboxRow.id == delivery_id).values(parts_sent=parts)
+            )
+
     # --- time-driven -----------------------------------------------------------------------
 
     def escalate(self, *, now: datetime, after: timedelta) -> list[Report]:

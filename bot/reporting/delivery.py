@@ -25,6 +25,7 @@ import contextlib
 import logging
 import time
 import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -162,7 +163,7 @@ class DeliveryWorker:
         report = await self.reporting.call(self.reporting.store.get, delivery.reference)
         purpose = delivery.purpose
         if purpose in (DeliveryPurpose.NEW_REPORT, DeliveryPurpose.ESCALATION):
-            await self.send_report(delivery.chat_id, report, purpose is DeliveryPurpose.ESCALATION)
+            await self.send_report(delivery, report, purpose is DeliveryPurpose.ESCALATION)
         elif purpose is DeliveryPurpose.QUESTION:
             await self.send_question(delivery, report)
         elif purpose is DeliveryPurpose.ANSWER:
@@ -179,21 +180,38 @@ class DeliveryWorker:
         lang = self.reporting.policy.staff_language
         return lang if lang in LANGUAGES else "ru"
 
-    async def send_report(self, chat_id: int, report: Report, escalated: bool) -> None:
-        """The card with the staff buttons, then the photos and the voice message."""
+    async def send_report(self, delivery: Delivery, report: Report, escalated: bool) -> None:
+        """The card with the staff buttons, then the photos and the voice message.
+
+        Each part sent is recorded, so a retry after a failed part sends only the rest: the card
+        is never posted twice because its album failed.
+        """
+        parts = self.report_parts(delivery.chat_id, report, escalated)
+        for number, part in enumerate(parts, start=1):
+            if number <= delivery.parts_sent:
+                continue
+            await part()
+            if number < len(parts):  # the last one is recorded by delivered()
+                await self.reporting.call(self.reporting.store.sent_part, delivery.id, parts=number)
+
+    def report_parts(
+        self, chat_id: int, report: Report, escalated: bool
+    ) -> list[Callable[[], Awaitable[object]]]:
+        """The messages a report is delivered as, in order: card, photos, voice."""
         card = render.render_staff_card(
             self.catalogue, self.staff_lang, report, escalated=escalated
         )
-        await send_to(self.bot, chat_id, card)
+        parts: list[Callable[[], Awaitable[object]]] = [lambda: send_to(self.bot, chat_id, card)]
         photos = list(report.photo_file_ids)
         if len(photos) == 1:
-            await self.bot.send_photo(chat_id, photos[0], caption=report.reference)
+            parts.append(lambda: self.bot.send_photo(chat_id, photos[0], caption=report.reference))
         elif photos:
             media = [InputMediaPhoto(file_id) for file_id in photos]
             media[0] = InputMediaPhoto(photos[0], caption=report.reference)
-            await self.bot.send_media_group(chat_id, media)
-        if report.voice_file_id:
-            await self.bot.send_voice(chat_id, report.voice_file_id, caption=report.reference)
+            parts.append(lambda: self.bot.send_media_group(chat_id, media))
+        if voice := report.voice_file_id:
+            parts.append(lambda: self.bot.send_voice(chat_id, voice, caption=report.reference))
+        return parts
 
     async def send_question(self, delivery: Delivery, report: Report) -> None:
         """The inspector's question, to answer by replying."""

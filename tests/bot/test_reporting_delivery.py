@@ -24,19 +24,31 @@ POLICY = ReportPolicy(backoff_base_s=10, backoff_cap_s=80)
 
 @dataclass
 class StubBot:
-    """Answers sends with ``error`` (None: success) and counts them."""
+    """Answers sends with ``error`` (None: success) and counts them; ``failing`` names the kinds
+    of message that fail (all of them when empty)."""
 
     error: Exception | None = None
     sent: list[tuple[str, int]] = field(default_factory=list)
+    failing: set[str] = field(default_factory=set)
 
-    async def send_message(self, chat_id: int, *_: Any, **__: Any) -> None:
-        self.sent.append(("message", chat_id))
-        if self.error is not None:
+    def answer(self, kind: str, chat_id: int) -> None:
+        self.sent.append((kind, chat_id))
+        if self.error is not None and (not self.failing or kind in self.failing):
             raise self.error
 
+    async def send_message(self, chat_id: int, *_: Any, **__: Any) -> None:
+        self.answer("message", chat_id)
 
-def filed(store: SqlReportStore) -> str:
-    """A report of SOM-01, whose staff chat is linked: one NEW_REPORT owed."""
+    async def send_media_group(self, chat_id: int, *_: Any, **__: Any) -> None:
+        self.answer("album", chat_id)
+
+    async def send_voice(self, chat_id: int, *_: Any, **__: Any) -> None:
+        self.answer("voice", chat_id)
+
+
+def filed(store: SqlReportStore, **media: Any) -> str:
+    """A report of SOM-01, whose staff chat is linked: one NEW_REPORT owed (``media``: photo and
+    voice file ids of the draft)."""
     code = store.invite(StaffScope(sector_id="SOM-01"), now=T0, valid_for=timedelta(hours=1))
     store.link(code, chat_id=STAFF_CHAT, now=T0)
     draft = Draft(
@@ -44,6 +56,7 @@ def filed(store: SqlReportStore) -> str:
         place=PlaceRef(label="Rudaki Avenue, house 45", sector_id="SOM-01"),
         occurred="now",
         text="A broken street light",
+        **media,
     )
     return store.submit(draft, resident_chat_id=7001, now=T0).reference
 
@@ -100,4 +113,19 @@ async def test_a_sent_delivery_is_marked_at_once_and_never_sent_again(
     assert await work.deliver_due() == 1
     await work.deliver_due()  # the resident's "delivered" push; the card is not sent again
     assert [chat for _, chat in bot.sent].count(STAFF_CHAT) == 1
+    assert store.get(reference).status is ReportStatus.DELIVERED
+
+
+async def test_a_report_whose_album_failed_sends_only_the_rest_on_retry(
+    store: SqlReportStore, catalogue: Catalogue
+) -> None:
+    reference = filed(store, photo_file_ids=("p1", "p2"), voice_file_id="v1")
+    bot = StubBot(error=NetworkError("Bad Gateway"), failing={"album"})
+    work = worker(store, bot, catalogue)
+    assert await work.deliver_due() == 0  # the card went out, the album did not
+    bot.error = None
+    [again] = store.due(now=T0 + timedelta(seconds=10))
+    assert await work.deliver(again)
+    staff = [kind for kind, chat in bot.sent if chat == STAFF_CHAT]
+    assert staff == ["message", "album", "album", "voice"]  # the card once, never again
     assert store.get(reference).status is ReportStatus.DELIVERED

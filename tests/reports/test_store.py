@@ -206,6 +206,20 @@ def test_a_failed_delivery_waits_for_its_retry_time_and_counts_attempts(
     assert store.get(report.reference).status is Status.PENDING
 
 
+def test_the_parts_of_a_delivery_already_sent_are_kept_for_its_retry(
+    store: SqlReportStore, make_draft: MakeDraft, clock: Clock, link_chat: LinkChat
+) -> None:
+    link_chat(SECTOR_CHAT, sector_id="SOM-17")
+    store.submit(make_draft(), resident_chat_id=RESIDENT, now=clock.now)
+    (owed,) = store.due(now=clock.now)
+    assert owed.parts_sent == 0
+    store.sent_part(owed.id, parts=1)
+    store.failed(owed.id, now=clock.now, retry_at=clock.now)
+    (again,) = store.due(now=clock.now)
+    assert (again.id, again.parts_sent, again.attempts) == (owed.id, 1, 1)
+    store.sent_part(10**9, parts=1)  # an id no longer in the outbox is ignored
+
+
 def test_due_returns_the_oldest_first_up_to_the_limit(
     store: SqlReportStore, make_draft: MakeDraft, clock: Clock, link_chat: LinkChat
 ) -> None:
