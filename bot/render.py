@@ -417,6 +417,13 @@ def render_not_found(catalogue: Catalogue, lang: str, query: str) -> Reply:
     return Reply(text, location_keyboard(catalogue, lang))
 
 
+def render_other_town(catalogue: Catalogue, lang: str, query: str) -> Reply:
+    """Say the text names another town: only Dushanbe is covered, 102 in an emergency."""
+    example = escape(catalogue.text(lang, "example"))
+    text = catalogue.text(lang, "other_town", query=quote_query(query), example=example)
+    return Reply(text, location_keyboard(catalogue, lang))
+
+
 def render_resolution(
     catalogue: Catalogue,
     lang: str,
@@ -435,6 +442,8 @@ def render_resolution(
         return render_confirm(catalogue, lang, resolution, signer=signer)
     if resolution.status is Status.AMBIGUOUS and resolution.candidates:
         return render_choices(catalogue, lang, resolution, signer=signer)
+    if resolution.parts.elsewhere:
+        return render_other_town(catalogue, lang, resolution.query)
     return render_not_found(catalogue, lang, resolution.query)
 
 

@@ -163,7 +163,8 @@ class OutboxRow(Base):
     event_text: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str | None] = mapped_column(String(16))  # what a STATUS message announces
     attempts: Mapped[int] = mapped_column(Integer)
-    parts_sent: Mapped[int] = mapped_column(Integer, default=0)  # of a card, photos and voice
+    # Of a delivery made of several messages (card, album, voice), those already sent.
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime]
 

@@ -22,7 +22,7 @@ from bot.callbacks import (
 )
 from bot.i18n import LANGUAGES, Catalogue, pick_language
 from resolver.gazetteer import Officer, PlaceKind
-from resolver.models import HouseNumber, Resolution, Status
+from resolver.models import AddressParts, HouseNumber, Resolution, Status
 from tests.bot.fakes import ambiguous, make_candidate, make_officer, make_sector, resolved
 
 OFFICER_NAMES = {"tg": "Раҳимов Ҷамшед", "ru": "Рахимов Джамшед", "en": "Jamshed Rahimov"}
@@ -187,6 +187,22 @@ def test_not_found_explains_how_to_ask_with_the_location_button(
     reply = render.render_not_found(catalogue, lang, "Марс 12")
     assert "Марс 12" in reply.text
     assert escape(catalogue.text(lang, "example")) in reply.text
+    assert has_location_button(reply)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_text_in_another_town_says_only_dushanbe_is_covered_and_102(
+    catalogue: Catalogue, lang: str, signer: CallbackSigner
+) -> None:
+    elsewhere = Resolution(
+        query="г. Худжанд, ул. Ленина 5",
+        status=Status.NOT_FOUND,
+        parts=AddressParts(elsewhere="хучанд"),
+    )
+    reply = render.render_resolution(catalogue, lang, elsewhere, signer=signer)
+    assert reply.text == render.render_other_town(catalogue, lang, elsewhere.query).text
+    assert "102" in reply.text and "Худжанд" in reply.text
+    assert reply.text != render.render_not_found(catalogue, lang, elsewhere.query).text
     assert has_location_button(reply)
 
 

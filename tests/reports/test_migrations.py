@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -16,9 +18,13 @@ from reports.database import (
     schema_lock,
     schema_revision,
 )
+from reports.model import StaffScope
 from reports.ports import DatabaseUnavailable
 from reports.store import open_store
 from reports.tables import Base
+from tests.reports.conftest import RESIDENT, SECTOR_CHAT, Clock, MakeDraft
+
+HOUR = timedelta(hours=1)
 
 
 def schema_differences(database_url: str) -> list[object]:
@@ -70,3 +76,23 @@ def test_a_database_newer_than_the_code_is_refused_with_what_to_do(database_url:
     engine.dispose()
     with pytest.raises(DatabaseUnavailable, match="newer than this version"):
         open_store(database_url)
+
+
+def test_an_outbox_owed_before_0002_keeps_its_messages_through_the_upgrade(
+    database_url: str, make_draft: MakeDraft, clock: Clock
+) -> None:
+    store = open_store(database_url)
+    try:
+        code = store.invite(StaffScope(sector_id="SOM-17"), now=clock.now, valid_for=HOUR)
+        store.link(code, chat_id=SECTOR_CHAT, now=clock.now)
+        store.submit(make_draft(), resident_chat_id=RESIDENT, now=clock.now)
+        with schema_lock(store.engine) as connection:
+            command.downgrade(alembic_config(connection), "0001")
+    finally:
+        store.close()
+    upgraded = open_store(database_url)  # opening upgrades to the head
+    try:
+        (owed,) = upgraded.due(now=clock.now)
+        assert (owed.chat_id, owed.parts_sent, owed.status) == (SECTOR_CHAT, 0, None)
+    finally:
+        upgraded.close()

@@ -114,9 +114,7 @@ def upgrade() -> None:
         sa.Column("purpose", sa.String(length=16), nullable=False),
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
         sa.Column("event_text", sa.Text(), nullable=True),
-        sa.Column("status", sa.String(length=16), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("parts_sent", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
