@@ -10,7 +10,7 @@ import pytest
 from index_builder.__main__ import main
 from index_builder.seed.coverage import Coverage, count_coverage, coverage_tables
 from index_builder.seed.models import Address, Aliases, Gazetteer, Place, PlaceAlias
-from resolver.gazetteer import AliasKind, HouseRange, Link, Officer, Sector
+from resolver.gazetteer import AliasKind, HouseRange, Link, Sector
 from search_platform.settings import PROJECT_ROOT
 
 DISTRICT_RECORDS = (
@@ -28,35 +28,6 @@ def make_place() -> Callable[..., Place]:
     def make(place_id: str, **overrides: Any) -> Place:
         values: dict[str, Any] = {"id": place_id, "kind": "street", "name_ru": "улица Бохтар"}
         return Place.model_validate(values | overrides)
-
-    return make
-
-
-@pytest.fixture
-def make_sector() -> Callable[..., Sector]:
-    """Build a fictional sector; ``area`` gives it an area name in all three languages."""
-
-    def make(sector_id: str, *, area: bool = False, **overrides: Any) -> Sector:
-        officer = Officer(
-            name_tg="Ҷамшед Раҳимов",
-            name_ru="Джамшед Рахимов",
-            name_en="Jamshed Rahimov",
-            rank="captain",
-            phone="+992 00 101 00 01",
-            reception_hours="Tue 17:00-19:00",
-        )
-        names = {"name_tg": "Зарафшон", "name_ru": "Зарафшон", "name_en": "Zarafshon"}
-        values: dict[str, Any] = {
-            "id": sector_id,
-            "district": "somoni",
-            "name": f"участок {sector_id}",
-            "office_address_tg": "кӯчаи Бохтар 1",
-            "office_address_ru": "улица Бохтар, 1",
-            "office_address_en": "Bokhtar Street, 1",
-            "officer": officer,
-            **(names if area else {}),
-        }
-        return Sector.model_validate(values | overrides)
 
     return make
 

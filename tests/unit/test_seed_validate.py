@@ -31,7 +31,7 @@ from index_builder.seed.load import (
 from index_builder.seed.models import Aliases, AliasKind, Gazetteer, Place, PlaceAlias
 from index_builder.seed.validate import validate
 from index_builder.settings import BuilderSettings
-from resolver.gazetteer import HouseRange, Link, Officer, Sector
+from resolver.gazetteer import HouseRange, Link, Sector
 from search_platform.settings import PROJECT_ROOT
 
 REAL_SEED = PROJECT_ROOT / "seed"
@@ -53,35 +53,6 @@ def make_place() -> Callable[..., Place]:
     def make(**overrides: Any) -> Place:
         values: dict[str, Any] = {"id": "dyu-0001", "kind": "landmark", "name_ru": "Цирк"}
         return Place.model_validate(values | overrides)
-
-    return make
-
-
-@pytest.fixture
-def make_sector() -> Callable[..., Sector]:
-    """Build a sector with a fictional officer; ``phone`` sets the officer's phone."""
-
-    def make(
-        sector_id: str = "SOM-01", *, phone: str = "+992 00 101 00 01", **overrides: Any
-    ) -> Sector:
-        officer = Officer(
-            name_tg="Ҷамшед Раҳимов",
-            name_ru="Джамшед Рахимов",
-            name_en="Jamshed Rahimov",
-            rank="captain",
-            phone=phone,
-            reception_hours="Tue 17:00-19:00",
-        )
-        values: dict[str, Any] = {
-            "id": sector_id,
-            "district": "somoni",
-            "name": f"участок {sector_id}",
-            "office_address_tg": "кӯчаи Бохтар 1",
-            "office_address_ru": "улица Бохтар, 1",
-            "office_address_en": "Bokhtar Street, 1",
-            "officer": officer,
-        }
-        return Sector.model_validate(values | overrides)
 
     return make
 
