@@ -45,6 +45,7 @@ SECTOR_2 = make_sector(id="SOM-02", officer=make_officer(name_en="Farrukh Nazaro
 RUDAKI = make_candidate()
 # A point in the fake city that lies in SOM-02's box.
 POINT: Final = (38.58, 68.80)
+TOAST_GRACE_S: Final = 1.5  # how long a toast-only answer to a button may wait for more
 FAST: Final = ReportPolicy(
     retention_days=30,
     escalate_after=timedelta(minutes=60),
@@ -102,6 +103,11 @@ class Talker:
     async def answer(self, since: int, *, timeout: float = 5.0) -> list[ApiCall]:
         """The bot's calls to this chat (and toasts) after ``since``, once it is quiet."""
         calls = await self.api.replies(since=since, timeout=timeout, quiet=0.15)
+        if calls and all(c.method == "answerCallbackQuery" for c in calls):
+            # Handlers answer the button first, then do their work (a database write on a loaded
+            # machine can outlast the quiet window): give a toast-only answer time to go on.
+            await self.api.replies(since=calls[-1].index + 1, timeout=TOAST_GRACE_S, quiet=0.15)
+            calls = self.api.reply_calls(since)
         mine = [c for c in calls if c.chat_id == self.chat_id or c.method == "answerCallbackQuery"]
         return mine
 
