@@ -221,7 +221,8 @@ def make_plan(
         replicas: Meilisearch replicas (at least 1).
         database: ``postgresql`` (needs ``pg_bindir``) or ``sqlite``.
         run_dir: Where everything lives; a fresh temporary directory by default.
-        pg_bindir: PostgreSQL's server binaries (see :func:`deploy.postgres.find_bindir`).
+        pg_bindir: PostgreSQL's server binaries; found by :func:`deploy.postgres.find_bindir`
+            when not given.
     """
     if replicas < 1 or workers < 0:
         raise ValueError("a topology needs at least 1 replica and no negative worker count")
@@ -248,5 +249,12 @@ def database_spec(kind: DatabaseKind, root: Path, *, port: int, bindir: Path | N
     if kind == "sqlite":
         return DatabaseSpec(kind="sqlite", data_dir=root)
     if bindir is None:
-        raise ValueError("a PostgreSQL plan needs the directory of its server binaries")
+        from deploy.postgres import find_bindir  # noqa: PLC0415 (it imports this module)
+
+        bindir = find_bindir()
+    if bindir is None:
+        raise ValueError(
+            "PostgreSQL's server binaries are not on this machine: apt-get install -y postgresql, "
+            "set NOZIRI_PG_BINDIR, or use --database sqlite"
+        )
     return DatabaseSpec(kind="postgresql", data_dir=root / "postgres", port=port, bindir=bindir)
