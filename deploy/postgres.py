@@ -80,11 +80,26 @@ class Postgres:
         if (account := self.account) is not None:
             os.chown(path, account.pw_uid, account.pw_gid)
 
+    def check_reachable(self) -> None:
+        """Make sure the server's user can enter every directory above its own."""
+        account = self.account
+        if account is None:
+            return
+        for parent in self.spec.data_dir.parents:
+            info = parent.stat()
+            if not info.st_mode & 0o001 and info.st_uid != account.pw_uid:
+                raise DeployError(
+                    f"PostgreSQL runs as {account.pw_name!r}, which cannot enter {parent}: "
+                    "use a run directory it can reach (the default one under /tmp is), or "
+                    "--database sqlite"
+                )
+
     def init(self) -> None:
         """``initdb`` with password authentication, once (a second launch reuses the data)."""
         root = self.spec.data_dir
         if (root / "data" / "PG_VERSION").is_file():
             return
+        self.check_reachable()
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.give_away(root)
         pwfile = root / "pwfile"

@@ -17,10 +17,33 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-needs_haproxy = pytest.mark.skipif(
-    shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").is_file(),
-    reason="HAProxy is not installed (apt-get install -y haproxy)",
-)
+from tests.conftest import integration_required
+from tests.integration.conftest import find_binary_or_fail
+
+
+
+def haproxy_missing() -> bool:
+    """Tell whether Debian's HAProxy is absent."""
+    return shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").is_file()
+
+
+@pytest.fixture
+def haproxy() -> None:
+    """Skip without HAProxy, or fail where CI requires every test to run (.ci/run installs it)."""
+    if not haproxy_missing():
+        return
+    message = "HAProxy is not installed: apt-get install -y haproxy"
+    if integration_required():
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def deploy_meili(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The Meilisearch binary deploy runs its replicas from (a real one: integration)."""
+    binary = find_binary_or_fail()
+    monkeypatch.setenv("MEILI_BINARY", str(binary))
+    return binary
 
 
 @dataclass

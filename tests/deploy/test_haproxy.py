@@ -21,9 +21,9 @@ import pytest
 from deploy.haproxy import Backend, FrontConfig, HAProxy, check_config, front_config, write_config
 from deploy.plan import ProxySpec, free_ports, make_plan
 from deploy.tls import make_certificate
-from tests.deploy.conftest import EchoBackend, needs_haproxy
+from tests.deploy.conftest import EchoBackend
 
-pytestmark = needs_haproxy
+pytestmark = pytest.mark.usefixtures("haproxy")
 PATH = "telegram-test-path"
 USERS = range(1001, 1041)
 _update_ids = itertools.count(1)
