@@ -181,9 +181,7 @@ class Secrets(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     master_key: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(24)))
-    webhook_secret: SecretStr = Field(
-        default_factory=lambda: SecretStr(secrets.token_urlsafe(32))
-    )
+    webhook_secret: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
     database_password: SecretStr = Field(
         default_factory=lambda: SecretStr(secrets.token_urlsafe(16))
     )
@@ -244,7 +242,9 @@ def make_plan(
     )
 
 
-def database_spec(kind: DatabaseKind, root: Path, *, port: int, bindir: Path | None) -> DatabaseSpec:
+def database_spec(
+    kind: DatabaseKind, root: Path, *, port: int, bindir: Path | None
+) -> DatabaseSpec:
     """The database part of the plan."""
     if kind == "sqlite":
         return DatabaseSpec(kind="sqlite", data_dir=root)

@@ -40,7 +40,9 @@ def find_bindir() -> Path | None:
         candidates.append(Path(configured))
     if pg_config := shutil.which("pg_config"):
         with contextlib.suppress(OSError, subprocess.CalledProcessError):
-            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [pg_config, "--bindir"], capture_output=True, text=True, check=True
+            )
             candidates.append(Path(out.stdout.strip()))
     candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
     return next((path for path in candidates if has_binaries(path)), None)

@@ -57,7 +57,9 @@ class Child:
     @property
     def pid(self) -> int | None:
         """The pid while it runs."""
-        return self.process.pid if self.running else None
+        if self.process is None or self.process.poll() is not None:
+            return None
+        return self.process.pid
 
     @property
     def running(self) -> bool:

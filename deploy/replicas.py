@@ -106,8 +106,7 @@ def build_index(
         )
     if done.returncode != 0:
         raise DeployError(
-            f"the index build failed (status {done.returncode}); {log} ends with:\n"
-            f"{log_tail(log)}"
+            f"the index build failed (status {done.returncode}); {log} ends with:\n{log_tail(log)}"
         )
     return search_key(plan.replicas[0].url, master_key)
 

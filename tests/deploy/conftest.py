@@ -21,7 +21,6 @@ from tests.conftest import integration_required
 from tests.integration.conftest import find_binary_or_fail
 
 
-
 def haproxy_missing() -> bool:
     """Tell whether Debian's HAProxy is absent."""
     return shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").is_file()
