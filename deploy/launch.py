@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -36,7 +36,7 @@ from deploy.postgres import Postgres, find_bindir, server_account
 from deploy.processes import DeployError, answers
 from deploy.replicas import Replica, build_index, hand_search_key, meili_binary
 from deploy.tls import make_certificate
-from deploy.workers import BotApi, Worker, worker_environment
+from deploy.workers import BOT_COMMAND, BotApi, Worker, worker_environment
 
 LOGGER = logging.getLogger(__name__)
 HEALTH_TIMEOUT_S = 10.0
@@ -259,14 +259,14 @@ def start_front(plan: Plan, haproxy: HAProxy) -> None:
     haproxy.start()
 
 
-async def start_workers(topology: Topology, api: BotApi) -> None:
+async def start_workers(topology: Topology, api: BotApi, command: Sequence[str]) -> None:
     """Start every worker at once; return when HAProxy sees them all up."""
     plan = topology.plan
     for spec in plan.workers:
         env = worker_environment(
             plan, spec, api=api, secrets=topology.secrets, database_url=topology.database_url
         )
-        topology.workers.append(Worker(spec, env))
+        topology.workers.append(Worker(spec, env, command))
     await asyncio.gather(*(asyncio.to_thread(w.start) for w in topology.workers))
     names = [worker.spec.name for worker in topology.workers]
     await asyncio.to_thread(topology.haproxy.wait_for, names, up=True, timeout_s=HEALTH_TIMEOUT_S)
@@ -289,6 +289,7 @@ async def launch(
     api_root: str | None = None,
     token: str | SecretStr | None = None,
     secrets: Secrets | None = None,
+    worker_command: Sequence[str] = BOT_COMMAND,
 ) -> AsyncIterator[Topology]:
     """Bring the planned topology up for the block; stop every process of it after.
 
@@ -297,6 +298,8 @@ async def launch(
         api_root: The Bot API root the workers call (e.g. the fake one's ``root``).
         token: The bot token the Bot API knows.
         secrets: The master key, webhook secret and database password; fresh by default.
+        worker_command: What a worker runs (``python -m bot``); tests may give a stand-in
+            that keeps the same contract (:mod:`deploy.workers`).
 
     Raises:
         DeployError: a part did not start (its log's last lines are in the message), or
@@ -313,7 +316,7 @@ async def launch(
         await asyncio.to_thread(start_search, plan, secrets, topology)
         await asyncio.to_thread(start_front, plan, haproxy)
         if api is not None:
-            await start_workers(topology, api)
+            await start_workers(topology, api, worker_command)
         yield topology
     finally:
         await asyncio.shield(asyncio.to_thread(topology.stop_all))

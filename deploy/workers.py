@@ -20,7 +20,8 @@ A worker serves ``GET /healthz``: 200 when ready, 503 while starting or stopping
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
@@ -29,6 +30,7 @@ from deploy.processes import Child, answers, clean_environment
 from search_platform.settings import PROJECT_ROOT
 
 START_TIMEOUT_S = 90.0
+BOT_COMMAND = (sys.executable, "-m", "bot")
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,15 @@ class Worker:
 
     spec: WorkerSpec
     env: dict[str, str]
+    command: Sequence[str] = field(default=BOT_COMMAND)
     child: Child | None = None
 
     def start(self, *, timeout_s: float = START_TIMEOUT_S) -> None:
-        """Start ``python -m bot`` and wait until its ``/healthz`` answers 200."""
+        """Start the worker (``python -m bot``) and wait until its ``/healthz`` answers 200."""
         self.spec.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.child = Child(
             f"bot worker {self.spec.index}",
-            [sys.executable, "-m", "bot"],
+            self.command,
             self.spec.log,
             env=self.env,
             cwd=self.spec.data_dir,

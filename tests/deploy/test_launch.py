@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import ssl
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -136,3 +139,62 @@ def test_launch_without_a_bot_api_refuses_workers(tmp_path: Path) -> None:
     plan = make_plan(workers=1, replicas=1, database="sqlite", run_dir=tmp_path / "r")
     with pytest.raises(DeployError, match="api_root and token"):
         bot_api(plan, None, None)
+
+
+STANDIN = (sys.executable, "-m", "tests.deploy.standin_worker")
+USERS = range(500, 530)
+
+
+def update_from(user: int) -> dict[str, Any]:
+    """A text message update from ``user``."""
+    message = {"message_id": 1, "from": {"id": user}, "chat": {"id": user}, "text": "Айни 12"}
+    return {"update_id": user, "message": message}
+
+
+async def answered_by(topo: Topology, client: httpx.AsyncClient) -> dict[int, dict[str, Any]]:
+    """Post one update per user through the front; what each answering worker said."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": topo.secret}
+    answers = {}
+    for user in USERS:
+        response = await client.post(topo.webhook_url, json=update_from(user), headers=headers)
+        assert response.status_code == 200, response.text
+        answers[user] = response.json()
+    return answers
+
+
+async def test_workers_get_the_contract_and_survive_a_kill_behind_haproxy(run_dir: Path) -> None:
+    plan = make_plan(workers=2, replicas=1, database="sqlite", run_dir=run_dir)
+    api = {"api_root": "http://127.0.0.1:9", "token": "1:T"}
+    async with launch(plan, **api, worker_command=STANDIN) as topo:
+        context = ssl.create_default_context(cafile=str(topo.cafile))
+        async with httpx.AsyncClient(verify=context, trust_env=False, timeout=5) as client:
+            before = await answered_by(topo, client)
+            forged = await client.post(topo.webhook_url, json=update_from(1))
+            await topo.kill_worker(0)
+            during = await answered_by(topo, client)  # before the checks noticed: retried
+            await topo.wait_worker(0, up=False)
+            dead = await topo.status()
+            await topo.start_worker(0)
+            back = await topo.status()
+            after = await answered_by(topo, client)
+        pids = topo.pids()
+    ports = [worker.port for worker in plan.workers]
+    assert {answer["port"] for answer in before.values()} == set(ports)
+    assert next(iter(before.values())) | {"port": 0} == {
+        "port": 0,
+        "listen": "127.0.0.1",
+        "webhook_url": topo.front_url,
+        "shared_state": "database",
+        "database": "sqlite",
+        "replicas": 1,
+        "cert_exists": True,
+        "search_key": True,
+        "api_root": "http://127.0.0.1:9",
+    }
+    assert forged.status_code == 403, "the worker's own secret check is reached"
+    assert {answer["port"] for answer in during.values()} == {ports[1]}
+    assert dead.workers_up() == ["worker1"]
+    assert back.workers_up() == ["worker0", "worker1"]
+    assert after == before, "the restarted worker gets its users back"
+    assert processes_using(plan.run_dir) == []
+    assert [pid for pid in pids if alive(pid)] == []
