@@ -22,17 +22,19 @@ Every method is synchronous: the bot calls them in a thread.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from reports.database import Transactions
-from reports.tables import BucketRow, MemoRow, UpdateRow
+from reports.database import Transactions, make_engine, prepare_sqlite_file
+from reports.tables import BucketRow, ConversationRow, MemoRow, UpdateRow, UserDataRow
 
 # Telegram keeps an undelivered update for 24 hours: a record older than that can go.
 UPDATE_MEMORY: Final = timedelta(hours=24)
@@ -136,8 +138,13 @@ class SqlSharedState:
 
     def remember(self, kind: str, key: str, value: str, *, now: datetime) -> None:
         """Keep ``value`` (JSON text) under ``kind``/``key``."""
+        self.remember_many([(kind, key, value)], now=now)
+
+    def remember_many(self, entries: Sequence[tuple[str, str, str]], *, now: datetime) -> None:
+        """Keep each ``(kind, key, value)`` in one transaction."""
         with self.transactions.begin() as session:
-            session.merge(MemoRow(kind=kind, key=key, value=value, stored_at=now))
+            for kind, key, value in entries:
+                session.merge(MemoRow(kind=kind, key=key, value=value, stored_at=now))
 
     def recall(self, kind: str, key: str) -> str | None:
         """The value kept under ``kind``/``key``, if any."""
@@ -169,3 +176,26 @@ class SqlSharedState:
         """Insert a row unless its key exists (two workers may race to the same new key)."""
         dialect = postgresql if self._dialect == "postgresql" else sqlite
         session.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+
+    # --- a resident's conversation state and draft (tables of reports.store) -----------------
+
+    def conversation_state(self, name: str, key: tuple[int | str, ...]) -> object | None:
+        """The stored state of conversation ``name`` for ``key``, if any."""
+        with self.transactions.begin(write=False) as session:
+            return session.scalar(
+                select(ConversationRow.state).where(
+                    ConversationRow.name == name, ConversationRow.key == json.dumps(list(key))
+                )
+            )
+
+    def user_data_of(self, user_id: int) -> dict[str, Any]:
+        """One user's stored data (empty when none)."""
+        with self.transactions.begin(write=False) as session:
+            data = session.scalar(select(UserDataRow.data).where(UserDataRow.user_id == user_id))
+            return dict(data or {})
+
+
+def open_shared_state(database_url: str) -> SqlSharedState:
+    """The shared state on the reports database (opened, and so migrated, by the store first)."""
+    prepare_sqlite_file(database_url)
+    return SqlSharedState(make_engine(database_url))
