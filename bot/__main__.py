@@ -128,7 +128,26 @@ def check_telegram_settings(settings: BotSettings, token: str) -> WebhookPlan | 
     """Check the API root and the webhook settings before anything starts."""
     if settings.telegram_api_base_url is not None:
         check_api_root(settings.telegram_api_base_url)
+    if settings.bot_shared_state == "database":
+        check_shared_settings(settings)
     return None if settings.telegram_webhook_url is None else webhook_plan(settings, token)
+
+
+def check_shared_settings(settings: BotSettings) -> None:
+    """Several workers need the webhook and one secret they all register."""
+    if settings.telegram_webhook_url is None:
+        raise SetupError(
+            "BOT_SHARED_STATE=database is for several webhook workers behind a load balancer: "
+            "set TELEGRAM_WEBHOOK_URL (and the rest of the webhook settings), or unset it."
+        )
+    if settings.telegram_webhook_secret is None:
+        raise SetupError(
+            "BOT_SHARED_STATE=database needs TELEGRAM_WEBHOOK_SECRET: every worker registers "
+            "the webhook, so all must give the same secret (one drawn per start would lock the "
+            "others out)."
+        )
+    if settings.telegram_webhook_cert is not None and not settings.telegram_webhook_cert.is_file():
+        raise SetupError(f"TELEGRAM_WEBHOOK_CERT: no file at {settings.telegram_webhook_cert}.")
 
 
 def run_telegram(
@@ -141,6 +160,10 @@ def run_telegram(
     """Serve Telegram by long polling, or by webhook when ``TELEGRAM_WEBHOOK_URL`` is set."""
     secrets = (token, webhook.secret if webhook else None)
     redact_logs(*secrets)  # before the Bot exists: it logs its URL, token included, at DEBUG
+    if webhook is not None:
+        with secrets_kept(*secrets):
+            asyncio.run(serve_webhook_worker(services, settings, token, webhook))
+        return
     application = build_application(
         services,
         token=token,
@@ -149,11 +172,33 @@ def run_telegram(
         concurrent_updates=settings.bot_concurrent_updates,
     )
     with secrets_kept(*secrets):
-        if webhook is None:
-            application.run_polling()
-        else:
-            logger.info("%s", webhook.describe())
-            application.run_webhook(**webhook.options())
+        application.run_polling()
+
+
+async def serve_webhook_worker(
+    services: BotServices, settings: BotSettings, token: str, plan: WebhookPlan
+) -> None:
+    """Serve the webhook until SIGTERM: alone, or sharing state with other workers."""
+    from bot.cluster.compose import WorkerOptions, webhook_worker  # noqa: PLC0415
+    from bot.cluster.shared import SharedBot  # noqa: PLC0415
+    from bot.cluster.webhook import serve_webhook  # noqa: PLC0415
+    from reports.shared import open_shared_state  # noqa: PLC0415
+
+    options = WorkerOptions(
+        token=token,
+        api_root=settings.telegram_api_base_url,
+        max_sends_per_second=settings.bot_max_sends_per_second,
+        concurrent_updates=settings.bot_concurrent_updates,
+        certificate=settings.telegram_webhook_cert,
+        max_connections=settings.bot_webhook_max_connections,
+    )
+    shared = None
+    if settings.bot_shared_state == "database":
+        shared = SharedBot(open_shared_state(read_settings(ReportSettings).url))
+    server = webhook_worker(services, plan, options, shared=shared)
+    await serve_webhook(
+        server, certificate=options.certificate, max_connections=options.max_connections
+    )
 
 
 @contextlib.contextmanager

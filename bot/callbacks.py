@@ -1,7 +1,8 @@
 """Button payloads (``callback_data``): short, signed, at most 64 bytes.
 
 Telegram hands ``callback_data`` back verbatim, so anyone can send any string. Payloads that name a
-place or a sector carry an HMAC over their fields, keyed by a secret the process draws at start:
+place or a sector carry an HMAC over their fields, keyed by a secret the process draws at start
+(several workers derive theirs from the webhook secret they share, :meth:`CallbackSigner.derived`):
 a forged press, or a press on a keyboard from before a restart, fails the check and gets a polite
 answer instead of an action.
 
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import Final
 
 MAX_CALLBACK_BYTES: Final = 64
+CALLBACK_KEY_LABEL: Final = b"noziri callback signing v1"
 SIGNATURE_CHARS: Final = 8
 MAX_HOUSE_CHARS: Final = 12
 _SAFE_HOUSE: Final = re.compile(r"[^0-9A-Za-zА-Яа-яЁёӢӣӮӯҲҳҚқҒғҶҷ/-]")
@@ -45,6 +47,13 @@ class CallbackSigner:
     def random(cls) -> CallbackSigner:
         """Draw a fresh secret: buttons from an earlier process become stale."""
         return cls(secret=secrets.token_bytes(32))
+
+    @classmethod
+    def derived(cls, shared_secret: str) -> CallbackSigner:
+        """The secret of every worker that shares ``shared_secret`` (the webhook secret), so a
+        button one worker signed checks on another, and survives a restart."""
+        key = hmac.new(as_bytes(shared_secret), CALLBACK_KEY_LABEL, hashlib.sha256).digest()
+        return cls(secret=key)
 
     def sign(self, *fields: str) -> str:
         """Return a short URL-safe signature over ``fields``."""

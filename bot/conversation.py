@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Final
 
-from bot.recent import BoundedMemo
+from bot.recent import BoundedMemo, FarMemo
 from resolver.models import HouseNumber
 from resolver.text.fold import fold
 
@@ -33,6 +33,9 @@ _BARE_HOUSE: Final = re.compile(
     r"^(?:(?:д|дом|хона|хонаи|house|h|no|№)\.?\s*)?"
     r"(?P<number>\d{1,4})\s*(?P<letter>[а-яёӣӯa-z]?)\s*(?:/\s*(?P<building>\d{1,3}))?$"
 )
+
+
+STREET_MEMO: Final = "street"
 
 
 @cache
@@ -61,18 +64,29 @@ def read_bare_house(text: str) -> HouseNumber | None:
 
 @dataclass
 class PendingStreets:
-    """The split street each chat was asked a house number for (bounded, per process)."""
+    """The split street each chat was asked a house number for: bounded, in this process, or
+    only in the ``far`` memo when several workers share the chats (a copy kept here could be
+    out of date: another worker may have moved the chat on)."""
 
     streets: BoundedMemo[str] = field(default_factory=lambda: BoundedMemo(capacity=10_000))
+    far: FarMemo | None = None
 
-    def ask(self, chat_id: int, place_id: str) -> None:
+    async def ask(self, chat_id: int, place_id: str) -> None:
         """Note that the bot asked ``chat_id`` for a house on ``place_id``."""
-        self.streets.remember(str(chat_id), place_id)
+        if self.far is not None:
+            await self.far.remember([(STREET_MEMO, str(chat_id), place_id)])
+        else:
+            self.streets.remember(str(chat_id), place_id)
 
-    def street_for(self, chat_id: int) -> str | None:
+    async def street_for(self, chat_id: int) -> str | None:
         """The street ``chat_id`` was last asked a house for, if any."""
+        if self.far is not None:
+            return await self.far.recall(STREET_MEMO, str(chat_id))
         return self.streets.recall(str(chat_id))
 
-    def forget(self, chat_id: int) -> None:
+    async def forget(self, chat_id: int) -> None:
         """The chat moved on: a new search or a card."""
-        self.streets.entries.pop(str(chat_id), None)
+        if self.far is not None:
+            await self.far.forget(STREET_MEMO, str(chat_id))
+        else:
+            self.streets.entries.pop(str(chat_id), None)

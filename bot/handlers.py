@@ -36,7 +36,7 @@ from bot.i18n import LANGUAGES, Catalogue, pick_language
 from bot.ports import PlaceResolver, SectorLocator, ServiceUnavailableError
 from bot.recent import RecentlyShown
 from bot.reporting.services import Reporting
-from bot.throttle import NoticeWindow, QueryLimiter, Verdict, judge
+from bot.throttle import NoticeWindow, QueryLimiter, SharedLimits, Verdict, judge
 from bot.unresolved import UnresolvedLog
 from resolver.models import Candidate, HouseNumber, Resolution, Status
 
@@ -60,6 +60,8 @@ class BotServices:
         default_factory=lambda: QueryLimiter(per_minute=60, burst=30)
     )
     notices: NoticeWindow = field(default_factory=NoticeWindow)
+    # Several workers (bot.cluster): limits counted where all of them see them; None: here.
+    shared_limits: SharedLimits | None = None
     signer: CallbackSigner = field(default_factory=CallbackSigner.random)
     recent: RecentlyShown = field(default_factory=RecentlyShown)
     pending: PendingStreets = field(default_factory=PendingStreets)
@@ -135,7 +137,7 @@ async def within_deadline(services: BotServices, call: Awaitable[Resolution]) ->
 
 async def resolve_in_chat(services: BotServices, chat_id: int, text: str, lang: str) -> Resolution:
     """Read a bare house number as the house on the street just asked about; else search."""
-    street = services.pending.street_for(chat_id)
+    street = await services.pending.street_for(chat_id)
     house = read_bare_house(text) if street else None
     if street and house:
         answer = await choose_house(services, street, house, lang)
@@ -143,9 +145,9 @@ async def resolve_in_chat(services: BotServices, chat_id: int, text: str, lang: 
     else:
         resolution = await resolve_text(services, text)
     if render.is_one_street(resolution):
-        services.pending.ask(chat_id, resolution.candidates[0].place_id)
+        await services.pending.ask(chat_id, resolution.candidates[0].place_id)
     else:
-        services.pending.forget(chat_id)
+        await services.pending.forget(chat_id)
     return resolution
 
 
@@ -178,8 +180,12 @@ async def gate(update: object, context: Context) -> None:
     if not is_answered(context, update):
         return
     services = services_of(context)
-    limiter = limiter_for(services, context, update)
-    verdict = judge(limiter, services.notices, update.effective_user.id)
+    role, limiter = limiter_for(services, context, update)
+    user_id = update.effective_user.id
+    if services.shared_limits is None:
+        verdict = judge(limiter, services.notices, user_id)
+    else:
+        verdict = await services.shared_limits.judge(role, limiter, services.notices, user_id)
     if verdict is Verdict.ANSWER:
         return
     if verdict is Verdict.NOTICE:
@@ -188,13 +194,16 @@ async def gate(update: object, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
-def limiter_for(services: BotServices, context: Context, update: Update) -> QueryLimiter:
-    """The bucket an update takes from: inline queries', a report in progress's, or the usual."""
+def limiter_for(
+    services: BotServices, context: Context, update: Update
+) -> tuple[str, QueryLimiter]:
+    """The bucket an update takes from, and its name: inline queries', a report in progress's,
+    or the usual."""
     if update.inline_query:
-        return services.inline_limiter
+        return "inline", services.inline_limiter
     if services.reporting is not None and in_conversation(context, update):
-        return services.reporting.limiter  # a report is a dozen updates or more in a minute
-    return services.limiter
+        return "report", services.reporting.limiter  # a report is a dozen updates in a minute
+    return "query", services.limiter
 
 
 def in_conversation(context: Context, update: Update) -> bool:
@@ -277,8 +286,7 @@ async def on_text(update: Update, context: Context) -> None:
     logger.info(
         "query answered: status=%s candidates=%d", resolution.status, len(resolution.candidates)
     )
-    for candidate in resolution.candidates[: render.choice_limit(resolution)]:
-        services.recent.remember_candidate(candidate)
+    await services.recent.keep(resolution.candidates[: render.choice_limit(resolution)])
     await record_unresolved(services, resolution)
     await send(
         update,
@@ -298,17 +306,17 @@ async def on_location(update: Update, context: Context) -> None:
     location = update.effective_message.location if update.effective_message else None
     if location is None:
         return
-    await send(update, locate(services, lang, location.latitude, location.longitude))
+    await send(update, await locate(services, lang, location.latitude, location.longitude))
 
 
-def locate(services: BotServices, lang: str, lat: float, lon: float) -> render.Reply:
+async def locate(services: BotServices, lang: str, lat: float, lon: float) -> render.Reply:
     """Pick the reply for a point: outside the city, no sector, or the sector's card."""
     if not services.sectors.is_in_dushanbe(lat, lon):
         return render.render_notice(services.catalogue, lang, "outside_city")
     sector = services.sectors.sector_at(lat, lon)
     if sector is None:
         return render.render_notice(services.catalogue, lang, "no_sector_here")
-    services.recent.remember_sector(sector)
+    await services.recent.keep_sector(sector)
     logger.info("location answered: sector found")
     return render.render_location_card(
         services.catalogue, lang, sector, signer=services.signer, reporting=services.reports_on
@@ -355,7 +363,7 @@ async def edit(update: Update, reply: render.Reply) -> None:
 async def on_pick(update: Update, services: BotServices, lang: str, press: PickPlace) -> None:
     """Edit the choice message into the chosen candidate's card (or its street's segments)."""
     assert update.callback_query is not None
-    candidate = services.recent.candidates.recall(press.document_id)
+    candidate = await services.recent.candidate(press.document_id)
     if candidate is None:
         await update.callback_query.answer(
             services.catalogue.text(lang, "stale_press"), show_alert=True
@@ -364,10 +372,10 @@ async def on_pick(update: Update, services: BotServices, lang: str, press: PickP
     await update.callback_query.answer()
     chat_id = update.effective_chat.id if update.effective_chat else 0
     if candidate.sector is None:
-        services.pending.ask(chat_id, candidate.place_id)
+        await services.pending.ask(chat_id, candidate.place_id)
         await edit(update, await street_segments(services, lang, candidate))
         return
-    services.pending.forget(chat_id)  # a card answers the "which house?" question
+    await services.pending.forget(chat_id)  # a card answers the "which house?" question
     card = render.render_card(
         services.catalogue,
         lang,
@@ -389,8 +397,7 @@ async def street_segments(services: BotServices, lang: str, street: Candidate) -
         return render.render_notice(services.catalogue, lang, "unavailable")
     if resolution.status is Status.NOT_FOUND or not resolution.candidates:
         return render.render_need_house(services.catalogue, lang, street)
-    for candidate in resolution.candidates[: render.choice_limit(resolution)]:
-        services.recent.remember_candidate(candidate)
+    await services.recent.keep(resolution.candidates[: render.choice_limit(resolution)])
     return render.render_resolution(
         services.catalogue, lang, resolution, signer=services.signer, reporting=services.reports_on
     )
@@ -400,7 +407,7 @@ async def on_contact(update: Update, services: BotServices, lang: str, press: Se
     """Send the sector's inspector as a contact the user can save."""
     query = update.callback_query
     assert query is not None
-    sector = services.recent.sectors.recall(press.sector_id)
+    sector = await services.recent.sector(press.sector_id)
     chat = update.effective_chat
     if sector is None or chat is None:
         await query.answer(services.catalogue.text(lang, "stale_press"), show_alert=True)

@@ -11,7 +11,16 @@ Telegram:
     TELEGRAM_WEBHOOK_PATH: the webhook's path; unset means one derived from the token by HMAC
         (see :mod:`bot.security`), logged once at start.
     TELEGRAM_WEBHOOK_SECRET: registered with ``setWebhook`` and required in Telegram's
-        ``X-Telegram-Bot-Api-Secret-Token`` header; unset means a fresh one at every start.
+        ``X-Telegram-Bot-Api-Secret-Token`` header; unset means a fresh one at every start
+        (several workers must share one: required with BOT_SHARED_STATE=database).
+    TELEGRAM_WEBHOOK_CERT: a self-signed certificate (PEM) of the TLS proxy, uploaded with
+        ``setWebhook`` as Telegram allows; unset for a certificate from a public CA.
+    BOT_WEBHOOK_MAX_CONNECTIONS: how many webhook calls Telegram may make at once (1-100).
+Several workers (issue 17, :mod:`bot.cluster`):
+    BOT_SHARED_STATE: ``memory`` (one process; the default) or ``database``: update ids, limits,
+        the send budget, button memos and conversation state kept in the reports database
+        (DATABASE_URL), so any worker behind the load balancer can take any update. Webhook
+        mode only.
 Limits and paths:
     BOT_QUERIES_PER_MINUTE: per-user updates a minute the bot answers (messages, commands,
         locations, button presses; inline queries get three times as many); past it, one
@@ -51,6 +60,9 @@ class BotSettings(BaseSettings):
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
     telegram_webhook_path: str | None = None
     telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_cert: Path | None = None
+    bot_webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    bot_shared_state: Literal["memory", "database"] = "memory"
     bot_queries_per_minute: int = Field(default=20, ge=1)
     bot_max_sends_per_second: float = Field(default=30, ge=0)
     bot_concurrent_updates: int = Field(default=16, ge=1, le=256)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 
 @dataclass
@@ -100,3 +101,14 @@ def judge(limiter: QueryLimiter, notices: NoticeWindow, user_id: int) -> Verdict
     if limiter.allow(user_id):
         return Verdict.ANSWER
     return Verdict.NOTICE if notices.claim(user_id, limiter.clock()) else Verdict.IGNORE
+
+
+class SharedLimits(Protocol):
+    """The limits of several workers, kept where all of them count (:mod:`bot.cluster`)."""
+
+    async def judge(
+        self, role: str, limiter: QueryLimiter, notices: NoticeWindow, user_id: int
+    ) -> Verdict:
+        """:func:`judge` with ``limiter``'s and ``notices``' rules on shared buckets."""
+        ...
+

@@ -24,6 +24,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
 from reports.ports import (
     DatabaseUnavailable,
@@ -132,3 +134,25 @@ def schema_revision(engine: Engine) -> str | None:
 def head_revision() -> str | None:
     """The newest revision of ``reports/migrations``."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+class Transactions:
+    """Sessions on one engine: a transaction committed on success, database failures raised as
+    :class:`~reports.ports.DatabaseUnavailable`; readers start with a deferred BEGIN on SQLite."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._writer = sessionmaker(engine, expire_on_commit=False)
+        self._reader = sessionmaker(
+            engine.execution_options(noziri_read=True), expire_on_commit=False
+        )
+
+    @contextmanager
+    def begin(self, *, write: bool = True) -> Iterator[Session]:
+        """One transaction (a writer unless ``write`` is False)."""
+        sessions = self._writer if write else self._reader
+        try:
+            with sessions.begin() as session:
+                yield session
+        except (OperationalError, InterfaceError) as exc:
+            raise unavailable(exc) from exc

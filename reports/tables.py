@@ -16,6 +16,9 @@ staff_invites   one-time link codes, as SHA-256 digests only
 sector_counters the last reference number given in each sector
 conversations   python-telegram-bot conversation states (JSON)
 user_data       python-telegram-bot user data: the drafts being written (JSON)
+bot_updates     the update ids workers took, leased while handled, then done (redelivery)
+bot_buckets     token buckets shared by workers: per-user limits, notices, the send rate
+bot_memo        what recent buttons refer to (candidates, sectors, streets), as JSON
 =============== ===========================================================================
 """
 
@@ -220,3 +223,38 @@ class UserDataRow(Base):
 
     user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     data: Mapped[dict[str, Any]]
+
+
+# --- what several bot workers share (issue 17): see reports/shared.py ------------------------
+
+
+class UpdateRow(Base):
+    """A Telegram update a worker took: leased while it is handled, then marked done."""
+
+    __tablename__ = "bot_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    owner: Mapped[str] = mapped_column(String(96))
+    lease_until: Mapped[datetime] = mapped_column(index=True)
+    done_at: Mapped[datetime | None]
+
+
+class BucketRow(Base):
+    """A token bucket (a user's query limit, a notice window, the bot's send rate)."""
+
+    __tablename__ = "bot_buckets"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated: Mapped[float] = mapped_column(Float, index=True)  # seconds since the epoch
+
+
+class MemoRow(Base):
+    """Something a button of a recent message refers to (a candidate, a sector, a street)."""
+
+    __tablename__ = "bot_memo"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    stored_at: Mapped[datetime] = mapped_column(index=True)

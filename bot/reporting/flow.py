@@ -208,7 +208,7 @@ async def on_report_button(update: Update, context: Context) -> str | int:
     query = update.callback_query
     assert query is not None
     here = here_of(update, context)
-    origin = origin_of(here, decode_report_from(query.data, here.services.signer))
+    origin = await origin_of(here, decode_report_from(query.data, here.services.signer))
     if origin is None:
         await query.answer(here.t("stale_press"), show_alert=True)
         return END
@@ -218,17 +218,17 @@ async def on_report_button(update: Update, context: Context) -> str | int:
     return await go_to(here, GATE)
 
 
-def origin_of(here: Here, press: ReportFrom | None) -> Option | None:
+async def origin_of(here: Here, press: ReportFrom | None) -> Option | None:
     """The card's place and inspector, if the card is still remembered."""
     if press is None:
         return None
     recent = here.services.recent
     if press.document_id is not None:
-        candidate = recent.candidates.recall(press.document_id)
+        candidate = await recent.candidate(press.document_id)
         if candidate is None or candidate.sector is None:
             return None
         return option_of_candidate(here, candidate, press.house)
-    sector = recent.sectors.recall(press.sector_id or "")
+    sector = await recent.sector(press.sector_id or "")
     return None if sector is None else option_of_sector(here, sector, None)
 
 

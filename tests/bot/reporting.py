@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from bot.handlers import BotServices
 from bot.offline.chat import offline_bot
@@ -155,6 +155,20 @@ def texts(calls: list[ApiCall]) -> str:
     return "\n".join(str(c.params.get("text") or c.params.get("caption") or "") for c in calls)
 
 
+class Chatting(Protocol):
+    """A running bot (or several workers) that a resident talks to."""
+
+    @property
+    def api(self) -> FakeBotApi:
+        """The fake Bot API in front of the bot."""
+        ...
+
+    @property
+    def resident(self) -> Talker:
+        """The resident filing reports."""
+        ...
+
+
 @dataclass
 class Rig:
     """The running bot, its fake API, the store, the clock and the people."""
@@ -208,7 +222,7 @@ async def running_bot(
 
 
 async def file_report(
-    rig: Rig,
+    rig: Chatting,
     *,
     resident: Talker | None = None,
     text: str | None = "Two men broke the kiosk window",

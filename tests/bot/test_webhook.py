@@ -2,8 +2,8 @@
 
 Every configuration that starts has a secret (the operator's or one drawn at start) and registers
 it with ``setWebhook``; a POST without it, or with a wrong one, or to a guessed path, is refused
-and the bot sends nothing. The real HTTP server of python-telegram-bot is used, and the fake Bot
-API server records what the bot registered and sent.
+and the bot sends nothing. The worker's real webhook server (:mod:`bot.cluster.webhook`) is used,
+and the fake Bot API server records what the bot registered and sent.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from bot.__main__ import main, webhook_plan
-from bot.app import build_application
+from bot.cluster.compose import WorkerOptions, webhook_worker
+from bot.cluster.webhook import serve_webhook
 from bot.offline.fake_api import FakeBotApi, FakeUser
 from bot.security import WebhookPlan, derived_webhook_path
 from bot.settings import BotSettings
@@ -101,20 +102,21 @@ async def test_forged_webhook_posts_are_refused_in_every_configuration_that_star
 ) -> None:
     async with FakeBotApi() as api:
         plan = webhook_plan(settings_with(monkeypatch, **env), api.token)
-        application = build_application(make_services(), token=api.token, api_root=api.root)
-        async with application:
-            assert application.updater is not None
-            await application.updater.start_webhook(**plan.options())
-            await application.start()
-            try:
-                registered = await api.wait_for("setWebhook")
-                api.send_text(MADE_UP_CHAT, "/start")  # builds the update; webhook never polls
-                update = api.updates[-1]
-                secret = registered.params["secret_token"]  # what Telegram would send back
-                statuses, genuine, sends = await post_all(api, plan, update, secret)
-            finally:
-                await application.updater.stop()
-                await application.stop()
+        options = WorkerOptions(token=api.token, api_root=api.root)
+        server = webhook_worker(make_services(), plan, options)
+        stop = asyncio.Event()
+        serving = asyncio.create_task(serve_webhook(server, stop=stop))
+        try:
+            registered = await api.wait_for("setWebhook")
+            while not server.accepting:
+                await asyncio.sleep(0.01)
+            api.send_text(MADE_UP_CHAT, "/start")  # builds the update; webhook never polls
+            update = api.updates[-1]
+            secret = registered.params["secret_token"]  # what Telegram would send back
+            statuses, genuine, sends = await post_all(api, plan, update, secret)
+        finally:
+            stop.set()
+            await serving
     assert registered.params["url"] == plan.url
     assert plan.url.endswith(f"/{plan.path}")
     assert secret == plan.secret and len(secret) >= 12
@@ -173,3 +175,29 @@ def test_a_webhook_configuration_telegram_would_refuse_does_not_start(
 def test_long_polling_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TELEGRAM_WEBHOOK_URL", raising=False)
     assert BotSettings(_env_file=None).telegram_webhook_url is None
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({"TELEGRAM_WEBHOOK_SECRET": None}, "TELEGRAM_WEBHOOK_SECRET"),
+        (
+            {"TELEGRAM_WEBHOOK_URL": None, "TELEGRAM_WEBHOOK_SECRET": "s3cret"},
+            "TELEGRAM_WEBHOOK_URL",
+        ),
+        (
+            {"TELEGRAM_WEBHOOK_SECRET": "s3cret", "TELEGRAM_WEBHOOK_CERT": "/no/such/cert.pem"},
+            "TELEGRAM_WEBHOOK_CERT",
+        ),
+    ],
+)
+def test_shared_state_workers_refuse_to_start_without_what_all_of_them_must_share(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    env: dict[str, str | None],
+    complaint: str,
+) -> None:
+    settings_with(monkeypatch, BOT_SHARED_STATE="database", **env)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    assert main([]) == 1  # before any search or database connection is opened
+    assert complaint in capsys.readouterr().err
