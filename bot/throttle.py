@@ -111,4 +111,3 @@ class SharedLimits(Protocol):
     ) -> Verdict:
         """:func:`judge` with ``limiter``'s and ``notices``' rules on shared buckets."""
         ...
-

@@ -38,6 +38,7 @@ from search_platform.settings import PROJECT_ROOT
 
 FAKE_API_TIMEOUT_S = 30.0
 console = Console()
+TABLE_WIDTH = 160  # the table's width when the output is not a terminal (a log, a pipe)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,14 +150,16 @@ async def bot_api(
 
 
 def show(topo: Topology, status: TopologyStatus) -> None:
-    """Print the table of what runs where, and how to post an update by hand."""
-    table = Table(title=f"Noziri on 127.0.0.1 ({topo.plan.run_dir})")
+    """Print the table of what runs where (logs relative to the run dir), and the webhook."""
+    run_dir = topo.plan.run_dir
+    table = Table(title=f"Noziri on 127.0.0.1 (run directory {run_dir})")
     for column in ("role", "name", "address", "pid", "state", "log"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
     for row in status.rows:
         pid = str(row.pid) if row.pid else "-"
-        table.add_row(row.role, row.name, row.address, pid, row.state, str(row.log))
-    console.print(table)
+        log = str(row.log.relative_to(run_dir)) if row.log.is_relative_to(run_dir) else str(row.log)
+        table.add_row(row.role, row.name, row.address, pid, row.state, log)
+    console.print(table, width=None if console.is_terminal else TABLE_WIDTH)
     secret_file = write_private_file(topo.plan.run_dir / "webhook.secret", topo.secret + "\n")
     console.print(f"webhook: {topo.webhook_url}  (CA: {topo.cafile}; secret in {secret_file})")
     console.print(f"database: {redacted(topo.database_url)}")

@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy
 from pydantic import SecretStr
 
+from bot.offline.fake_api import FakeBotApi, FakeUser
 from deploy.launch import Topology, launch
 from deploy.plan import DatabaseKind, make_plan
 from deploy.postgres import find_bindir
@@ -198,3 +199,39 @@ async def test_workers_get_the_contract_and_survive_a_kill_behind_haproxy(run_di
     assert after == before, "the restarted worker gets its users back"
     assert processes_using(plan.run_dir) == []
     assert [pid for pid in pids if alive(pid)] == []
+
+
+async def test_real_workers_answer_each_update_once_through_the_front_and_survive_a_kill(
+    run_dir: Path,
+) -> None:
+    users = [FakeUser(id=700 + n, first_name="Resident", language_code="ru") for n in range(4)]
+    async with FakeBotApi() as fake:
+        plan = make_plan(workers=2, replicas=2, database="sqlite", run_dir=run_dir)
+        async with launch(plan, api_root=fake.root, token=fake.token) as topo:
+            context = ssl.create_default_context(cafile=str(topo.cafile))
+            headers = {"X-Telegram-Bot-Api-Secret-Token": topo.secret}
+            async with httpx.AsyncClient(verify=context, trust_env=False, timeout=10) as client:
+
+                async def deliver(update: dict[str, Any]) -> int:
+                    """Post one update as Telegram would; the sends it caused."""
+                    mark = fake.mark()
+                    response = await client.post(topo.webhook_url, json=update, headers=headers)
+                    assert response.status_code == 200, response.text
+                    return len(fake.reply_calls(mark))
+
+                updates = [
+                    {"update_id": 9000 + n, "message": fake.user_message(user, text="Айни 12")}
+                    for n, user in enumerate(users)
+                ]
+                first = [await deliver(update) for update in updates]
+                redelivered = [await deliver(update) for update in updates]
+                await topo.kill_worker(0)
+                later = [
+                    {"update_id": 9100 + n, "message": fake.user_message(user, text="Рудаки 83")}
+                    for n, user in enumerate(users)
+                ]
+                after_kill = [await deliver(update) for update in later]
+    assert first == [1, 1, 1, 1], "each update answered, once its POST returned"
+    assert redelivered == [0, 0, 0, 0], "a redelivered update is not answered again"
+    assert after_kill == [1, 1, 1, 1], "the killed worker's users are answered by the other"
+    assert processes_using(plan.run_dir) == []
