@@ -37,8 +37,8 @@ from search_platform.files import write_private_file
 from search_platform.settings import PROJECT_ROOT
 
 FAKE_API_TIMEOUT_S = 30.0
-console = Console()
-TABLE_WIDTH = 160  # the table's width when the output is not a terminal (a log, a pipe)
+TABLE_WIDTH = 160  # the output's width when it is not a terminal (a log, a pipe)
+console = Console(width=None if sys.stdout.isatty() else TABLE_WIDTH)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,7 +159,7 @@ def show(topo: Topology, status: TopologyStatus) -> None:
         pid = str(row.pid) if row.pid else "-"
         log = str(row.log.relative_to(run_dir)) if row.log.is_relative_to(run_dir) else str(row.log)
         table.add_row(row.role, row.name, row.address, pid, row.state, log)
-    console.print(table, width=None if console.is_terminal else TABLE_WIDTH)
+    console.print(table)
     secret_file = write_private_file(topo.plan.run_dir / "webhook.secret", topo.secret + "\n")
     console.print(f"webhook: {topo.webhook_url}  (CA: {topo.cafile}; secret in {secret_file})")
     console.print(f"database: {redacted(topo.database_url)}")

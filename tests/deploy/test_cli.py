@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,7 @@ from deploy.__main__ import main, redacted
 from deploy.haproxy import check_config
 from deploy.plan import ProxySpec
 from deploy.tls import make_certificate
+from tests.deploy.test_launch import alive, processes_using
 
 
 @pytest.mark.usefixtures("haproxy")
@@ -45,3 +50,43 @@ def test_up_refuses_an_api_root_without_a_token(capsys: pytest.CaptureFixture[st
 )
 def test_database_url_is_shown_without_its_password(url: str, shown: str) -> None:
     assert redacted(url) == shown
+
+
+@pytest.mark.usefixtures("haproxy", "deploy_meili")
+def test_up_serves_until_sigterm_then_stops_everything_and_removes_its_run_dir() -> None:
+    command = [sys.executable, "-m", "deploy", "up", "--workers", "1", "--replicas", "1"]
+    process = subprocess.Popen(
+        [*command, "--database", "sqlite"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = read_until(process, "Ctrl-C stops everything", timeout_s=120)
+        run_dir = Path(next(line for line in lines if "starting in" in line).split()[2])
+        running = processes_using(run_dir)
+        process.send_signal(signal.SIGTERM)
+        status = process.wait(timeout=60)
+    finally:
+        process.kill()
+    table = "\n".join(lines)
+    assert status == 0
+    assert "worker0" in table and "UP (L7OK)" in table and "available" in table
+    assert len(running) >= 4, "the fake Bot API, HAProxy, a replica and a worker ran"
+    assert [pid for pid in running if alive(pid)] == []
+    assert not run_dir.exists()
+
+
+def read_until(process: subprocess.Popen[str], marker: str, *, timeout_s: float) -> list[str]:
+    """Read the command's output lines until one holds ``marker``."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout_s
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip())
+        if marker in line:
+            return lines
+    raise AssertionError("python -m deploy up did not come up:\n" + "\n".join(lines))
