@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -87,6 +88,12 @@ class Topology:
     replicas: list[Replica]
     workers: list[Worker] = field(default_factory=list)
     postgres: Postgres | None = None
+    aborting: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def check_going(self) -> None:
+        """Raise if the launch was aborted while starting (Ctrl-C, a cancelled task)."""
+        if self.aborting.is_set():
+            raise DeployError("the launch was interrupted while starting")
 
     @property
     def front_url(self) -> str:
@@ -248,26 +255,29 @@ def migrate_reports(url: str) -> None:
     open_store(url).close()
 
 
-def start_search(plan: Plan, secrets: Secrets, topology: Topology) -> None:
+def start_search(topology: Topology) -> None:
     """Start every replica and publish the index to all of them; hand the workers the key."""
+    plan, master_key = topology.plan, topology.secrets.master_key
     binary = meili_binary()
     for spec in plan.replicas:
-        replica = Replica(spec, secrets.master_key, binary)
+        topology.check_going()
+        replica = Replica(spec, master_key, binary)
         topology.replicas.append(replica)
         replica.start()
-    key = build_index(plan, secrets.master_key)
+    key = build_index(plan, master_key)
     for worker in plan.workers:
         hand_search_key(key, worker.data_dir)
 
 
-def start_front(plan: Plan, haproxy: HAProxy) -> None:
+def start_front(topology: Topology) -> None:
     """Make the certificate, render and check the config, start HAProxy."""
+    plan = topology.plan
     make_certificate(plan.proxy)
     write_config(front_config(plan), plan.proxy.config)
-    haproxy.start()
+    topology.haproxy.start()
 
 
-async def start_workers(topology: Topology, api: BotApi, command: Sequence[str]) -> None:
+def start_workers(topology: Topology, api: BotApi, command: Sequence[str]) -> None:
     """Start every worker at once; return when HAProxy sees them all up."""
     plan = topology.plan
     for spec in plan.workers:
@@ -275,9 +285,20 @@ async def start_workers(topology: Topology, api: BotApi, command: Sequence[str])
             plan, spec, api=api, secrets=topology.secrets, database_url=topology.database_url
         )
         topology.workers.append(Worker(spec, env, command))
-    await asyncio.gather(*(asyncio.to_thread(w.start) for w in topology.workers))
+    with ThreadPoolExecutor(max_workers=len(topology.workers)) as pool:
+        list(pool.map(lambda worker: worker.start(), topology.workers))
     names = [worker.spec.name for worker in topology.workers]
-    await asyncio.to_thread(topology.haproxy.wait_for, names, up=True, timeout_s=HEALTH_TIMEOUT_S)
+    topology.haproxy.wait_for(names, up=True, timeout_s=HEALTH_TIMEOUT_S)
+
+
+def start_everything(topology: Topology, api: BotApi | None, command: Sequence[str]) -> None:
+    """The whole start, in order (blocking); it stops between steps once the launch aborts."""
+    steps: list[Callable[[Topology], None]] = [start_database, start_search, start_front]
+    if api is not None:
+        steps.append(lambda topo: start_workers(topo, api, command))
+    for step in steps:
+        topology.check_going()
+        step(topology)
 
 
 def bot_api(plan: Plan, api_root: str | None, token: str | SecretStr | None) -> BotApi | None:
@@ -301,6 +322,8 @@ async def launch(
 ) -> AsyncIterator[Topology]:
     """Bring the planned topology up for the block; stop every process of it after.
 
+    Cancelling the start (Ctrl-C) lets the step in progress finish, then stops what started.
+
     Args:
         plan: What runs where (:func:`deploy.plan.make_plan`).
         api_root: The Bot API root the workers call (e.g. the fake one's ``root``).
@@ -317,27 +340,34 @@ async def launch(
     secrets = secrets or Secrets()
     haproxy = HAProxy(plan.proxy.config, plan.proxy.stats_socket, plan.proxy.log)
     topology = Topology(plan, secrets, database_url="", haproxy=haproxy, replicas=[])
+    startup = asyncio.ensure_future(
+        asyncio.to_thread(start_everything, topology, api, worker_command)
+    )
     try:
-        topology.postgres, topology.database_url = await asyncio.to_thread(
-            start_database_into, topology
-        )
-        await asyncio.to_thread(start_search, plan, secrets, topology)
-        await asyncio.to_thread(start_front, plan, haproxy)
-        if api is not None:
-            await start_workers(topology, api, worker_command)
+        await asyncio.shield(startup)
         yield topology
     finally:
-        await asyncio.shield(asyncio.to_thread(topology.stop_all))
+        topology.aborting.set()
+        await settle(startup)
+        await settle(asyncio.ensure_future(asyncio.to_thread(topology.stop_all)))
 
 
-def start_database_into(topology: Topology) -> tuple[Postgres | None, str]:
-    """Start the database, recording PostgreSQL in the topology at once (so it is stopped)."""
+async def settle(task: asyncio.Future[None]) -> None:
+    """Wait for ``task`` to end, through any cancellation of the caller (no process left)."""
+    while not task.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait([task])  # a cancelled wait leaves the task running
+    if not task.cancelled():
+        task.exception()  # retrieved: the caller already has it, or it does not matter now
+
+
+def start_database(topology: Topology) -> None:
+    """Start the database (PostgreSQL recorded in the topology at once, so it is stopped)."""
     plan, secrets = topology.plan, topology.secrets
     if plan.database.kind == "postgresql":
         if server_account() is not None:
             plan.run_dir.chmod(0o711)  # the server's user must reach its own directory
         topology.postgres = Postgres(plan.database, secrets.database_password)
         topology.postgres.start()
-    url = plan.database.url(secrets.database_password)
-    migrate_reports(url)
-    return topology.postgres, url
+    topology.database_url = plan.database.url(secrets.database_password)
+    migrate_reports(topology.database_url)

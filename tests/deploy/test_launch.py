@@ -7,6 +7,7 @@ No bot workers here (``workers=0``): the routing through HAProxy is tested on st
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import ssl
@@ -234,4 +235,20 @@ async def test_real_workers_answer_each_update_once_through_the_front_and_surviv
     assert first == [1, 1, 1, 1], "each update answered, once its POST returned"
     assert redelivered == [0, 0, 0, 0], "a redelivered update is not answered again"
     assert after_kill == [1, 1, 1, 1], "the killed worker's users are answered by the other"
+    assert processes_using(plan.run_dir) == []
+
+
+async def test_a_start_cancelled_midway_leaves_no_process(run_dir: Path) -> None:
+    plan = make_plan(workers=1, replicas=2, database="sqlite", run_dir=run_dir)
+
+    async def run() -> None:
+        async with launch(plan, api_root="http://127.0.0.1:9", token="1:T", worker_command=STANDIN):
+            raise AssertionError("the start was to be cancelled before this")
+
+    task = asyncio.create_task(run())
+    while not processes_using(plan.run_dir) and not task.done():
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
     assert processes_using(plan.run_dir) == []
