@@ -26,6 +26,7 @@ from deploy.processes import Child, DeployError
 TEMPLATE = Path(__file__).with_name("haproxy.cfg.template")
 BACKEND = "workers"
 START_TIMEOUT_S = 15.0
+DEBIAN_SBIN = "/usr/sbin"  # where Debian puts it, off an ordinary user's PATH
 
 
 class Backend(BaseModel):
@@ -88,9 +89,7 @@ def render(config: FrontConfig, *, template: Path = TEMPLATE) -> str:
 
 def haproxy_binary() -> str:
     """Return the ``haproxy`` executable, or say how to install it."""
-    found = shutil.which("haproxy") or next(
-        (str(p) for p in (Path("/usr/sbin/haproxy"),) if p.is_file()), None
-    )
+    found = shutil.which("haproxy") or shutil.which("haproxy", path=DEBIAN_SBIN)
     if found is None:
         raise DeployError("HAProxy is missing: apt-get install -y haproxy (Debian's 2.6)")
     return found
