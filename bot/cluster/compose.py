@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ def share_between_workers(services: BotServices, shared: SharedBot, *, secret: s
     services.recent.far = shared
     services.pending.far = shared
     services.signer = CallbackSigner.derived(secret)
+    shared.key = hashlib.sha256(b"noziri shared keys v1" + secret.encode()).digest()
 
 
 def webhook_worker(

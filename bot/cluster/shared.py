@@ -1,9 +1,15 @@
 """The shared state of bot workers as the async roles the bot uses; the SQL is in
-:mod:`reports.shared`, run in a thread (the store is synchronous)."""
+:mod:`reports.shared`, run in a thread (the store is synchronous).
+
+No user or chat id is written as such: bucket and memo keys are HMACs keyed by the workers'
+shared secret (:meth:`SharedBot.pseudonym`), so the tables say how often *someone* wrote, not who.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import os
 import secrets
 import socket
@@ -20,6 +26,7 @@ from reports.shared import Bucket, SqlSharedState, UpdateClaim
 # reply (the reply deadline is 2.5 s), short enough that a killed worker's update is answered
 # soon after Telegram redelivers it.
 UPDATE_LEASE: Final = timedelta(seconds=8)
+PSEUDONYM_CHARS: Final = 32  # 128 bits of HMAC-SHA256
 
 
 def worker_name() -> str:
@@ -32,6 +39,7 @@ class SharedBot:
     """Update claims, limits, the send budget and the button memo of every worker."""
 
     state: SqlSharedState
+    key: bytes = b""  # the secret the workers share (their webhook secret)
     owner: str = field(default_factory=worker_name)
     lease: timedelta = UPDATE_LEASE
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -61,10 +69,11 @@ class SharedBot:
     ) -> Verdict:
         """:func:`bot.throttle.judge` over buckets every worker takes from."""
         allowance = Bucket(rate=limiter.per_minute / 60.0, burst=float(limiter.burst))
-        if await self.take(f"{role}:{user_id}", allowance) == 0.0:
+        who = self.pseudonym(str(user_id))
+        if await self.take(f"{role}:{who}", allowance) == 0.0:
             return Verdict.ANSWER
         notice = Bucket(rate=1.0 / notices.window_s, burst=1.0)
-        told = await self.take(f"notice:{user_id}", notice)
+        told = await self.take(f"notice:{who}", notice)
         return Verdict.NOTICE if told == 0.0 else Verdict.IGNORE
 
     async def take(self, key: str, bucket: Bucket) -> float:
@@ -76,15 +85,20 @@ class SharedBot:
 
     async def remember(self, entries: Sequence[MemoEntry]) -> None:
         """Keep what buttons refer to, for every worker."""
-        await asyncio.to_thread(self.state.remember_many, entries, now=self.clock())
+        hidden = [(kind, self.pseudonym(key), value) for kind, key, value in entries]
+        await asyncio.to_thread(self.state.remember_many, hidden, now=self.clock())
 
     async def recall(self, kind: str, key: str) -> str | None:
         """What some worker kept under ``kind``/``key``."""
-        return await asyncio.to_thread(self.state.recall, kind, key)
+        return await asyncio.to_thread(self.state.recall, kind, self.pseudonym(key))
 
     async def forget(self, kind: str, key: str) -> None:
         """Drop what is kept under ``kind``/``key``."""
-        await asyncio.to_thread(self.state.forget, kind, key)
+        await asyncio.to_thread(self.state.forget, kind, self.pseudonym(key))
+
+    def pseudonym(self, key: str) -> str:
+        """The stored form of a key: an HMAC, so no user or chat id is kept as such."""
+        return hmac.new(self.key, key.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_CHARS]
 
     async def prune(self) -> int:
         """Drop what is older than a day; how many rows went."""
