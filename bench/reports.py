@@ -29,7 +29,7 @@ from typing import TypeVar
 from sqlalchemy import create_engine, text
 
 from bench.common import latency_summary
-from reports.model import Draft, PlaceRef, ReportKind, StaffScope
+from reports.model import Delivery, Draft, PlaceRef, ReportKind, StaffScope
 from reports.store import SqlReportStore, open_store
 
 T = TypeVar("T")
@@ -61,9 +61,16 @@ def bench_store(store: SqlReportStore, reports: int) -> dict[str, list[float]]:
             samples["submit"],
             lambda r=resident: store.submit(draft, resident_chat_id=10_000 + r, now=NOW),
         )
-    while batch := timed_call(samples["due"], lambda: store.due(now=NOW, limit=50)):
+
+    def claim() -> list[Delivery]:  # the worker's claim (a lease), as the bot does it
+        return store.claim_due(now=NOW, owner="bench", lease=timedelta(seconds=60), limit=50)
+
+    while batch := timed_call(samples["due"], claim):
         for delivery in batch:
-            timed_call(samples["delivered"], lambda d=delivery: store.delivered(d.id, now=NOW))
+            timed_call(
+                samples["delivered"],
+                lambda d=delivery: store.delivered(d.id, now=NOW, owner="bench"),
+            )
     return samples
 
 
