@@ -47,10 +47,13 @@ def owed(
 def claim_all(
     store: SqlReportStore, owner: str, now: datetime, start: threading.Barrier
 ) -> list[int]:
-    """Claim small batches for ``owner`` until nothing is left; the ids claimed."""
+    """Claim small batches for ``owner`` until nothing is left (a bounded number of times, should
+    a claim take rows already leased); the ids claimed."""
     start.wait()
     claimed: list[int] = []
-    while batch := store.claim_due(now=now, owner=owner, lease=LEASE, limit=3):
+    for _ in range(OWED):
+        if not (batch := store.claim_due(now=now, owner=owner, lease=LEASE, limit=3)):
+            break
         claimed += [delivery.id for delivery in batch]
     return claimed
 
@@ -74,7 +77,9 @@ def claim_in_a_process(database_url: str, owner: str) -> list[int]:
     store = open_store(database_url)
     try:
         claimed: list[int] = []
-        while batch := store.claim_due(now=T0, owner=owner, lease=LEASE, limit=2):
+        for _ in range(2 * OWED):  # bounded, should a claim take rows already leased
+            if not (batch := store.claim_due(now=T0, owner=owner, lease=LEASE, limit=2)):
+                break
             for delivery in batch:
                 if store.delivered(delivery.id, now=T0, owner=owner):
                     claimed.append(delivery.id)
