@@ -8,10 +8,10 @@ so each message is sent by one process. A delivery is marked delivered right aft
 succeeds; a process killed before that leaves the row leased, and another process (or its own
 restart) sends it once the lease runs out (at least once: killed between the send and the mark,
 it is sent twice). The worker starts a send only with half its lease left, and frees the rest of
-a batch when it runs short or stops. A chat that answers 403, a 5xx or not at all gets
-:meth:`~reports.ports.ReportStore.failed` with the next attempt doubled (capped). The same loop
-calls ``escalate`` and ``forget_residents`` at their own, longer periods: the store makes them
-safe to run from every process at once (each report escalates once).
+a batch when it runs short or stops (not the send in flight). A chat that answers 403, a 5xx or
+not at all gets :meth:`~reports.ports.ReportStore.failed` with the next attempt doubled (capped).
+The same loop calls ``escalate`` and ``forget_residents`` at their own, longer periods: the store
+makes them safe to run from every process at once (each report escalates once).
 
 What each purpose sends (rendered at send time from the stored report):
 
@@ -155,13 +155,14 @@ class DeliveryWorker:
         )
 
     async def deliver_batch(self, batch: Sequence[Delivery]) -> int:
-        """Send the claimed deliveries in order while the lease allows; free the rest (also when
-        stopped or failing), so another claimer need not wait for the lease to run out."""
+        """Send the claimed deliveries in order while the lease allows; free those not started
+        (also when stopped or failing), so another claimer need not wait for the lease to run
+        out. One in flight keeps its lease: whether it reached the chat, or its mark the
+        database, is not known (it is sent again once the lease runs out, unless marked)."""
         pending, sent = list(batch), 0
         try:
-            while pending and (sent == 0 or self.has_lease_left(pending[0])):
-                sent += await self.deliver(pending[0])
-                pending.pop(0)
+            while pending and self.has_lease_left(pending[0]):
+                sent += await self.deliver(pending.pop(0))
         finally:
             if pending:
                 ids = [delivery.id for delivery in pending]

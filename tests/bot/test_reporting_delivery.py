@@ -247,5 +247,8 @@ async def test_a_stopped_worker_frees_what_it_claimed_for_the_next_one(
     work.start()
     await asyncio.wait_for(bot.started.wait(), timeout=10)
     await work.stop()
-    taken = store.claim_due(now=T0, owner="next", lease=POLICY.delivery_lease)
-    assert len(taken) == 3  # the one in flight too: still owed, sent by the next worker
+    hour = timedelta(hours=1)
+    assert len(store.claim_due(now=T0, owner="next", lease=hour)) == 2  # those not started
+    later = T0 + POLICY.delivery_lease  # the one in flight (sent or not?) once its lease ran out
+    [in_flight] = store.claim_due(now=later, owner="next", lease=hour)
+    assert in_flight.reference == "SOM-01-000001"
