@@ -1,12 +1,13 @@
-"""The reports store's cost per call: submit, due and delivered, on SQLite and PostgreSQL.
+"""The reports store's cost per call: submit, claim and delivered, on SQLite and PostgreSQL.
 
     python -m bench.reports [--reports 500] [--backends sqlite postgresql] [--postgres-url URL]
 
 For each backend, on a fresh database: a sector chat is linked, ``--reports`` reports are
 submitted one after the other by distinct residents, then the outbox is drained as the bot does
-(``due(limit=50)``, then ``delivered`` for each: the NEW_REPORT to the staff chat, then the
-STATUS it owes the resident). Each call is timed; the table gives calls per second and the p50
-and p95 per call, and the whole round trip (submit to both messages marked sent) per report.
+(``claim_due(limit=50)`` under a lease, then ``delivered`` for each: the NEW_REPORT to the staff
+chat, then the STATUS it owes the resident). Each call is timed; the table gives calls per second
+and the p50 and p95 per call, and the whole round trip (submit to both messages marked sent) per
+report.
 
 SQLite is a file in a temporary directory (WAL, synchronous=NORMAL, as in production).
 PostgreSQL is ``--postgres-url`` or, without it, a throwaway server started from the machine's
@@ -29,7 +30,7 @@ from typing import TypeVar
 from sqlalchemy import create_engine, text
 
 from bench.common import latency_summary
-from reports.model import Draft, PlaceRef, ReportKind, StaffScope
+from reports.model import Delivery, Draft, PlaceRef, ReportKind, StaffScope
 from reports.store import SqlReportStore, open_store
 
 T = TypeVar("T")
@@ -46,7 +47,7 @@ def timed_call(samples: list[float], action: Callable[[], T]) -> T:
 
 def bench_store(store: SqlReportStore, reports: int) -> dict[str, list[float]]:
     """Submit, then drain the outbox; the duration of every call, by method."""
-    samples: dict[str, list[float]] = {"submit": [], "due": [], "delivered": []}
+    samples: dict[str, list[float]] = {"submit": [], "claim": [], "delivered": []}
     code = store.invite(StaffScope(sector_id="SOM-17"), now=NOW, valid_for=timedelta(hours=1))
     store.link(code, chat_id=-1, now=NOW)
     draft = Draft(
@@ -61,9 +62,16 @@ def bench_store(store: SqlReportStore, reports: int) -> dict[str, list[float]]:
             samples["submit"],
             lambda r=resident: store.submit(draft, resident_chat_id=10_000 + r, now=NOW),
         )
-    while batch := timed_call(samples["due"], lambda: store.due(now=NOW, limit=50)):
+
+    def claim() -> list[Delivery]:  # the worker's claim (a lease), as the bot does it
+        return store.claim_due(now=NOW, owner="bench", lease=timedelta(seconds=60), limit=50)
+
+    while batch := timed_call(samples["claim"], claim):
         for delivery in batch:
-            timed_call(samples["delivered"], lambda d=delivery: store.delivered(d.id, now=NOW))
+            timed_call(
+                samples["delivered"],
+                lambda d=delivery: store.delivered(d.id, now=NOW, owner="bench"),
+            )
     return samples
 
 

@@ -19,7 +19,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from telegram.error import InvalidToken, TelegramError
 
@@ -79,6 +79,7 @@ def compose_reporting(settings: BotSettings, reports: ReportSettings) -> Reporti
         delivery_period_s=settings.bot_delivery_period_s,
         backoff_base_s=settings.bot_delivery_retry_s,
         backoff_cap_s=settings.bot_delivery_retry_cap_s,
+        delivery_lease=timedelta(seconds=settings.bot_delivery_lease_s),
         staff_language=settings.bot_staff_language,
     )
     return Reporting(store=store, policy=policy)

@@ -33,6 +33,8 @@ Reports (the database, limits and retention: see :mod:`reports.settings`):
     BOT_DELIVERY_PERIOD_S: how often the outbox worker looks for due deliveries.
     BOT_DELIVERY_RETRY_S / BOT_DELIVERY_RETRY_CAP_S: the first wait after a failed delivery
         (doubled at every further failure) and its cap.
+    BOT_DELIVERY_LEASE_S: how long a delivery claimed by one bot process is its alone (several
+        processes may share the reports database); far longer than one send.
     NOZIRI_DATA_DIR: where ``unresolved.jsonl`` is kept (shared with the resolver's settings);
         made 0700 at every start.
 """
@@ -71,6 +73,7 @@ class BotSettings(BaseSettings):
     bot_delivery_period_s: float = Field(default=2.0, gt=0, le=60)
     bot_delivery_retry_s: float = Field(default=5.0, gt=0, le=3600)
     bot_delivery_retry_cap_s: float = Field(default=900.0, gt=0, le=86400)
+    bot_delivery_lease_s: float = Field(default=60.0, ge=1, le=3600)
     noziri_data_dir: Path = PROJECT_ROOT / ".noziri"
 
     @property

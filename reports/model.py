@@ -180,6 +180,8 @@ class Delivery(Frozen):
     attempts: int
     next_attempt_at: datetime
     parts_sent: int = 0  # of a delivery made of several messages, those already sent
+    lease_owner: str | None = None  # the bot process that claimed it (see ReportStore.claim_due)
+    lease_until: datetime | None = None  # until when nobody else may claim it
 
 
 class StaffScope(Frozen):

@@ -4,14 +4,16 @@ The bot (``bot/reporting/``) and the maintainer commands (``python -m bot staff 
 bot reports …``) use only this Protocol; :mod:`reports.store` implements it over SQLAlchemy, and
 the tests run the same contract tests against SQLite and a real PostgreSQL.
 
-Every method is one transaction: what it returns is committed. Methods are synchronous (the
+Every method is one transaction: what it returns is committed. Several bot processes may share
+one database: each claims the outbox rows it sends (:meth:`ReportStore.claim_due`), and the
+time-driven methods are safe to run from all of them at once. Methods are synchronous (the
 database is local or near, each call is a few milliseconds); the bot calls them through
 ``asyncio.to_thread``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -130,25 +132,48 @@ class ReportStore(Protocol):
     # --- the outbox ------------------------------------------------------------------------
 
     def due(self, *, now: datetime, limit: int = 50) -> list[Delivery]:
-        """Deliveries whose next attempt is due, oldest first."""
+        """A look at what a claim would take now (due, lease free or expired), oldest first;
+        nothing is claimed. The worker uses :meth:`claim_due`."""
         ...
 
-    def delivered(self, delivery_id: int, *, now: datetime) -> None:
-        """The message was sent: remove it from the outbox (and mark a NEW_REPORT DELIVERED).
+    def claim_due(
+        self, *, now: datetime, owner: str, lease: timedelta, limit: int = 50
+    ) -> list[Delivery]:
+        """Lease deliveries due at ``now`` to ``owner`` until ``now + lease``, oldest first.
 
-        An id no longer in the outbox (marked already, or withdrawn by a redirect or an unlink
-        while it was being sent) is ignored.
+        One transaction takes the due rows whose lease is free or has run out, and marks them
+        ``owner``'s: claimers at the same moment (threads, processes) get disjoint rows. A
+        process that dies mid-send leaves its rows leased; another claims them once the lease
+        runs out. ``lease`` must comfortably exceed one send.
         """
         ...
 
-    def failed(self, delivery_id: int, *, now: datetime, retry_at: datetime) -> None:
-        """The chat could not be reached: count the attempt and try again at ``retry_at``."""
+    def delivered(self, delivery_id: int, *, now: datetime, owner: str) -> bool:
+        """The message was sent: remove it from the outbox (and mark a NEW_REPORT DELIVERED).
+
+        Counts only while the row is still leased to ``owner`` (its lease may have run out, as
+        long as nobody claimed it since); returns whether it counted. An id no longer in the
+        outbox (marked already, withdrawn by a redirect or an unlink while it was being sent),
+        or claimed by another owner after this one's lease ran out, is ignored: that owner sends
+        it again (at least once: a send that outlasts its lease may reach the chat twice).
+        """
         ...
 
-    def sent_part(self, delivery_id: int, *, parts: int) -> None:
+    def failed(self, delivery_id: int, *, now: datetime, retry_at: datetime, owner: str) -> None:
+        """The chat could not be reached: count the attempt, free the lease, and try again at
+        ``retry_at``. Ignored unless the row is leased to ``owner``."""
+        ...
+
+    def sent_part(self, delivery_id: int, *, parts: int, owner: str) -> None:
         """The first ``parts`` messages of a delivery made of several (a report card, its
-        photos, its voice message) are sent: a retry sends only the rest. An unknown id is
-        ignored."""
+        photos, its voice message) are sent: a retry sends only the rest. The lease stays.
+        Ignored for an unknown id or one not leased to ``owner``."""
+        ...
+
+    def release(self, delivery_ids: Sequence[int], *, owner: str) -> int:
+        """Free the leases ``owner`` holds on these deliveries without counting an attempt (a
+        worker stopping, or running short of lease): they are due at once for any claimer.
+        Returns how many were freed."""
         ...
 
     # --- time-driven -----------------------------------------------------------------------
@@ -159,7 +184,8 @@ class ReportStore(Protocol):
 
         A report still PENDING that long after it was filed or redirected (its sector has no
         chat, or the chat cannot be reached) escalates too: a report that never reaches its
-        sector reaches the duty chat all the same.
+        sector reaches the duty chat all the same. Each report escalates once, also when several
+        processes escalate at the same moment.
         """
         ...
 

@@ -196,4 +196,6 @@ def to_delivery(row: OutboxRow) -> Delivery:
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at,
         parts_sent=row.parts_sent,
+        lease_owner=row.lease_owner,
+        lease_until=row.lease_until,
     )

@@ -10,9 +10,16 @@
   ``sector_counters`` (unique under concurrency on both backends). A redirect keeps it.
 - **The rules** of each action, delivery, escalation and retention are in :mod:`reports.rules`;
   rows become values in :mod:`reports.rows`.
-- **The outbox.** Every message a change owes is written in the same transaction as the change;
-  the bot sends it and calls :meth:`SqlReportStore.delivered`. A message sent but not yet marked
-  is sent again after a crash (at least once); nothing owed is lost.
+- **The outbox.** Every message a change owes is written in the same transaction as the change.
+  Each bot process claims the due rows it sends (:meth:`SqlReportStore.claim_due`: a lease to
+  its owner id, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQLite), sends them
+  and calls :meth:`SqlReportStore.delivered`, which counts only for the lease's owner. A message
+  sent but not yet marked is sent again once its lease runs out (at least once: a process that
+  died after the send, or a send that outlasted its lease, may reach the chat twice); nothing
+  owed is lost.
+- **Escalation and retention** from several processes at once: the rows they change are locked
+  (``FOR UPDATE``; PostgreSQL re-checks ``escalated_at IS NULL`` on a row another transaction
+  changed while it waited), so each report escalates once.
 - **Secrets and texts.** Invite codes are kept as SHA-256 digests only (they are 59 random bits,
   one-time and expiring, so an unsalted digest cannot be reversed by guessing). The engine hides
   bound parameters, so no report text reaches a log or an error message.
@@ -25,16 +32,17 @@ in :func:`open_store` for the connection and the migration).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from alembic.util import CommandError
-from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy import Engine, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Select
 
 from reports.database import (
     make_engine,
@@ -318,45 +326,83 @@ class SqlReportStore:
     # --- the outbox ------------------------------------------------------------------------
 
     def due(self, *, now: datetime, limit: int = 50) -> list[Delivery]:
-        """Deliveries whose next attempt is due, in the order they were owed."""
+        """What a claim would take now, oldest first, without claiming it."""
         with self._transaction(write=False) as session:
-            rows = session.scalars(
-                select(OutboxRow)
-                .where(OutboxRow.next_attempt_at <= now)
-                .order_by(OutboxRow.id)
-                .limit(limit)
-            )
+            rows = session.scalars(claimable(now).limit(limit))
             return [to_delivery(row) for row in rows]
 
-    def delivered(self, delivery_id: int, *, now: datetime) -> None:
+    def claim_due(
+        self, *, now: datetime, owner: str, lease: timedelta, limit: int = 50
+    ) -> list[Delivery]:
+        """Lease the due deliveries with a free or expired lease to ``owner``, oldest first.
+
+        PostgreSQL skips the rows another claimer has locked (``FOR UPDATE SKIP LOCKED``), and
+        re-checks the lease of a row committed while it read; SQLite claimers take turns on the
+        write lock (``BEGIN IMMEDIATE``).
+        """
+        if lease <= timedelta(0):
+            raise ValueError("a lease must last some time")
+        with self._transaction() as session:
+            query = claimable(now).limit(limit).with_for_update(skip_locked=True)
+            rows = session.scalars(query).all()
+            for row in rows:
+                row.lease_owner, row.lease_until = owner, now + lease
+            return [to_delivery(row) for row in rows]
+
+    def delivered(self, delivery_id: int, *, now: datetime, owner: str) -> bool:
         """The message was sent: remove it (a NEW_REPORT marks its report DELIVERED).
 
-        An id no longer in the outbox (already marked, or withdrawn by a redirect or an unlink
-        while it was being sent) is ignored.
+        Counts only while ``owner`` holds the row's lease; returns whether it counted (see the
+        Protocol for what is ignored).
         """
         with self._transaction() as session:
             row = session.get(OutboxRow, delivery_id, with_for_update=True)
-            if row is None:
-                return
+            if row is None or row.lease_owner != owner:
+                return False
             session.delete(row)
             if row.purpose == DeliveryPurpose.NEW_REPORT.value:
                 mark_delivered(session, report_row(session, row.reference, lock=True), now=now)
+            return True
 
-    def failed(self, delivery_id: int, *, now: datetime, retry_at: datetime) -> None:
-        """The chat could not be reached: count the attempt and try again at ``retry_at``."""
+    def failed(self, delivery_id: int, *, now: datetime, retry_at: datetime, owner: str) -> None:
+        """The chat could not be reached: count the attempt, free the lease, retry at
+        ``retry_at`` (only for the lease's owner)."""
         with self._transaction() as session:
             session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == delivery_id)
-                .values(attempts=OutboxRow.attempts + 1, next_attempt_at=retry_at)
+                .where(OutboxRow.lease_owner == owner)
+                .values(
+                    attempts=OutboxRow.attempts + 1,
+                    next_attempt_at=retry_at,
+                    lease_owner=None,
+                    lease_until=None,
+                )
             )
 
-    def sent_part(self, delivery_id: int, *, parts: int) -> None:
+    def sent_part(self, delivery_id: int, *, parts: int, owner: str) -> None:
         """Record how many messages of a several-message delivery are sent (see the Protocol)."""
         with self._transaction() as session:
             session.execute(
-                update(OutboxRow).where(OutboxRow.id == delivery_id).values(parts_sent=parts)
+                update(OutboxRow)
+                .where(OutboxRow.id == delivery_id)
+                .where(OutboxRow.lease_owner == owner)
+                .values(parts_sent=parts)
             )
+
+    def release(self, delivery_ids: Sequence[int], *, owner: str) -> int:
+        """Free ``owner``'s leases on these deliveries, counting no attempt; how many."""
+        if not delivery_ids:
+            return 0
+        with self._transaction() as session:
+            freed = session.scalars(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(list(delivery_ids)))
+                .where(OutboxRow.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+                .returning(OutboxRow.id)
+            )
+            return len(freed.all())
 
     # --- time-driven -----------------------------------------------------------------------
 
@@ -450,6 +496,16 @@ class SqlReportStore:
         """How many reports are stored."""
         with self._transaction(write=False) as session:
             return int(session.scalar(select(func.count()).select_from(ReportRow)) or 0)
+
+
+def claimable(now: datetime) -> Select[OutboxRow]:
+    """The outbox rows due at ``now`` whose lease is free or has run out, oldest first."""
+    return (
+        select(OutboxRow)
+        .where(OutboxRow.next_attempt_at <= now)
+        .where(or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until <= now))
+        .order_by(OutboxRow.id)
+    )
 
 
 def open_store(database_url: str, *, daily_limit: int = DEFAULT_DAILY_LIMIT) -> SqlReportStore:

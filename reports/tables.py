@@ -10,7 +10,8 @@ table           holds
 =============== ===========================================================================
 reports         one row per report, keyed by its reference (``SOM-17-000123``)
 report_events   the history of each report, oldest first by ``id``
-outbox          the messages owed to chats, until the bot says they were sent
+outbox          the messages owed to chats, until the bot says they were sent; each leased
+                to the one bot process sending it (``lease_owner`` until ``lease_until``)
 staff_chats     the linked chat of each scope (``SOM-17``, ``duty:sino``)
 staff_invites   one-time link codes, as SHA-256 digests only
 sector_counters the last reference number given in each sector
@@ -170,8 +171,12 @@ class OutboxRow(Base):
     parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime]
+    # The bot process sending it, and until when: nobody else claims it before then.
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_outbox_next_attempt", "next_attempt_at", "id"),)
+    # The claim reads the due rows with a free or expired lease, in the order they were owed.
+    __table_args__ = (Index("ix_outbox_claim", "next_attempt_at", "lease_until", "id"),)
 
 
 class StaffChatRow(Base):

@@ -1,11 +1,17 @@
 """The outbox worker: every message owed to a chat is sent, retried with backoff, sent once.
 
 One asyncio task per bot process runs :meth:`DeliveryWorker.run`: every few seconds (or at once
-when a handler nudges it) it sends the due deliveries, oldest first. A delivery is marked
-delivered right after its send succeeds, so a bot killed before that sends it again at the next
-start and one killed after it never does; a chat that answers 403, a 5xx or not at all gets
-:meth:`~reports.ports.ReportStore.failed` with the next attempt doubled (capped). The same loop
-calls ``escalate`` and ``forget_residents`` at their own, longer periods.
+when a handler nudges it) it claims the due deliveries, oldest first, a batch at a time, and
+sends them. Several processes may share one reports database: each has its own owner id
+(``host:pid:random``), and a claim leases rows to it for ``ReportPolicy.delivery_lease`` (60 s),
+so each message is sent by one process. A delivery is marked delivered right after its send
+succeeds; a process killed before that leaves the row leased, and another process (or its own
+restart) sends it once the lease runs out (at least once: killed between the send and the mark,
+it is sent twice). The worker starts a send only with half its lease left, and frees the rest of
+a batch when it runs short or stops (not the send in flight). A chat that answers 403, a 5xx or
+not at all gets :meth:`~reports.ports.ReportStore.failed` with the next attempt doubled (capped).
+The same loop calls ``escalate`` and ``forget_residents`` at their own, longer periods: the store
+makes them safe to run from every process at once (each report escalates once).
 
 What each purpose sends (rendered at send time from the stored report):
 
@@ -23,9 +29,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -43,6 +52,11 @@ from reports.ports import ReportError
 logger = logging.getLogger(__name__)
 
 
+def new_owner_id() -> str:
+    """A name for this worker's leases, unique across hosts, processes and restarts."""
+    return f"{socket.gethostname()[:64]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
 @dataclass
 class DeliveryWorker:
     """Sends the outbox and runs escalation and retention, until stopped."""
@@ -54,6 +68,7 @@ class DeliveryWorker:
     next_escalation: float = 0.0
     next_retention: float = 0.0
     sent: int = field(default=0)
+    owner: str = field(default_factory=new_owner_id)
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -120,13 +135,46 @@ class DeliveryWorker:
     # --- the outbox -----------------------------------------------------------------------
 
     async def deliver_due(self) -> int:
-        """Send every due delivery once; returns how many were sent."""
-        store = self.reporting.store
-        due = await self.reporting.call(store.due, now=self.reporting.clock())
-        sent = 0
-        for delivery in due:
-            sent += await self.deliver(delivery)
+        """Claim due deliveries a batch at a time and send each; returns how many were sent."""
+        sent, batch_size = 0, self.reporting.policy.claim_batch
+        while batch := await self.claim(batch_size):
+            sent += await self.deliver_batch(batch)
+            if len(batch) < batch_size:
+                break
         return sent
+
+    async def claim(self, limit: int) -> list[Delivery]:
+        """Lease up to ``limit`` due deliveries to this worker."""
+        store, policy = self.reporting.store, self.reporting.policy
+        return await self.reporting.call(
+            store.claim_due,
+            now=self.reporting.clock(),
+            owner=self.owner,
+            lease=policy.delivery_lease,
+            limit=limit,
+        )
+
+    async def deliver_batch(self, batch: Sequence[Delivery]) -> int:
+        """Send the claimed deliveries in order while the lease allows; free those not started
+        (also when stopped or failing), so another claimer need not wait for the lease to run
+        out. One in flight keeps its lease: whether it reached the chat, or its mark the
+        database, is not known (it is sent again once the lease runs out, unless marked)."""
+        pending, sent = list(batch), 0
+        try:
+            while pending and self.has_lease_left(pending[0]):
+                sent += await self.deliver(pending.pop(0))
+        finally:
+            if pending:
+                ids = [delivery.id for delivery in pending]
+                await self.reporting.call(self.reporting.store.release, ids, owner=self.owner)
+        return sent
+
+    def has_lease_left(self, delivery: Delivery) -> bool:
+        """Whether half the lease is still ahead: time for one more send, with room to spare."""
+        if delivery.lease_until is None:
+            return False
+        half = self.reporting.policy.delivery_lease / 2
+        return self.reporting.clock() + half <= delivery.lease_until
 
     async def deliver(self, delivery: Delivery) -> bool:
         """Send one delivery; mark it delivered at once, or failed with a retry time."""
@@ -136,9 +184,14 @@ class DeliveryWorker:
         except (TelegramError, ReportError) as exc:
             await self.retry_later(delivery, exc)
             return False
-        await self.reporting.call(store.delivered, delivery.id, now=self.reporting.clock())
+        counted = await self.reporting.call(
+            store.delivered, delivery.id, now=self.reporting.clock(), owner=self.owner
+        )
         self.sent += 1
-        logger.info("delivery %d (%s) sent", delivery.id, delivery.purpose)
+        if counted:
+            logger.info("delivery %d (%s) sent", delivery.id, delivery.purpose)
+        else:  # withdrawn meanwhile, or the lease ran out and another worker claimed it
+            logger.warning("delivery %d (%s) sent, no longer ours", delivery.id, delivery.purpose)
         return True
 
     async def retry_later(self, delivery: Delivery, exc: Exception) -> None:
@@ -148,7 +201,11 @@ class DeliveryWorker:
         if isinstance(exc, RetryAfter):
             wait = max(wait, retry_after(exc))
         await self.reporting.call(
-            self.reporting.store.failed, delivery.id, now=now, retry_at=now + wait
+            self.reporting.store.failed,
+            delivery.id,
+            now=now,
+            retry_at=now + wait,
+            owner=self.owner,
         )
         logger.warning(
             "delivery %d (%s) failed (%s); next attempt in %.0f s",
@@ -192,7 +249,9 @@ class DeliveryWorker:
                 continue
             await part()
             if number < len(parts):  # the last one is recorded by delivered()
-                await self.reporting.call(self.reporting.store.sent_part, delivery.id, parts=number)
+                await self.reporting.call(
+                    self.reporting.store.sent_part, delivery.id, parts=number, owner=self.owner
+                )
 
     def report_parts(
         self, chat_id: int, report: Report, escalated: bool

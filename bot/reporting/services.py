@@ -38,7 +38,7 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class ReportPolicy:
-    """How long things take: retention, escalation, the worker's periods and backoff."""
+    """How long things take: retention, escalation, the worker's periods, lease and backoff."""
 
     retention_days: int = 90
     escalate_after: timedelta = timedelta(minutes=60)
@@ -47,6 +47,11 @@ class ReportPolicy:
     retention_period_s: float = 3600.0
     backoff_base_s: float = 5.0
     backoff_cap_s: float = 900.0
+    # How long a claimed delivery is this process's alone: far longer than one send (a card,
+    # an album and a voice message, each within PTB's timeouts). A process that dies mid-send
+    # holds its rows that long; then another process sends them.
+    delivery_lease: timedelta = timedelta(seconds=60)
+    claim_batch: int = 10  # deliveries claimed at a time (each is sent within the lease)
     staff_language: str = "ru"  # of what the worker sends to staff chats (no user to ask)
 
     def backoff(self, attempts: int) -> timedelta:

@@ -5,6 +5,9 @@ with the real resolver on the session's published seed. The sector's staff chat 
 the report stays PENDING and its delivery is retried with backoff; the bot is SIGKILLed in the
 middle of that, the staff chat comes back, a new bot process starts on the same database, and
 the staff chat gets the report exactly once.
+
+Two bot processes on one database share the outbox: every report owed reaches the staff chat
+once, and when one is killed the other delivers what is owed next.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.offline.fake_api import FakeBotApi, FakeChat
-from reports.model import ReportStatus, StaffScope
-from reports.store import open_store
+from reports.model import Draft, PlaceRef, ReportKind, ReportStatus, StaffScope
+from reports.store import SqlReportStore, open_store
 from search_platform.connection import Endpoint
 from search_platform.settings import PROJECT_ROOT
 from tests.bot.reporting import REFERENCE, RESIDENT, Talker, eventually, texts
@@ -66,6 +69,7 @@ def bot_env(
         "BOT_DELIVERY_PERIOD_S": "0.2",
         "BOT_DELIVERY_RETRY_S": "0.3",
         "BOT_DELIVERY_RETRY_CAP_S": "1",
+        "BOT_DELIVERY_LEASE_S": "2",  # a bot killed mid-send holds its delivery that long
         "BOT_STAFF_LANGUAGE": "en",
     }
 
@@ -117,3 +121,59 @@ async def test_a_bot_killed_while_retrying_a_delivery_delivers_it_once_after_a_r
     assert len(cards) == 1
     assert status is ReportStatus.DELIVERED
     assert first.returncode == -signal.SIGKILL
+
+
+def owe_reports(store: SqlReportStore, count: int, *, first_resident: int) -> list[str]:
+    """``count`` reports of SOM-17 with photos and a voice message, filed straight in the store."""
+    draft = Draft(
+        kind=ReportKind.INCIDENT,
+        place=PlaceRef(label="Rudaki Avenue 45 (fictional sector)", sector_id="SOM-17"),
+        occurred="now",
+        text="A car alarm has been going off all night",
+        photo_file_ids=("ph-1", "ph-2"),
+        voice_file_id="vo-1",
+    )
+    now = datetime.now(UTC)
+    return [
+        store.submit(draft, resident_chat_id=first_resident + i, now=now).reference
+        for i in range(count)
+    ]
+
+
+def all_delivered(store: SqlReportStore, references: list[str]) -> bool:
+    """Whether every report reached its staff chat (its last part sent and marked)."""
+    return all(store.get(ref).status is ReportStatus.DELIVERED for ref in references)
+
+
+def cards_per_reference(api: FakeBotApi, references: list[str]) -> dict[str, int]:
+    """How many report cards reached the staff chat for each reference."""
+    cards = [c.params["text"] for c in api.sent_to(STAFF.id, "sendMessage")]
+    return {ref: sum(ref in card for card in cards) for ref in references}
+
+
+async def test_two_bot_processes_on_one_database_deliver_each_report_once(
+    meili: Endpoint, live_index: tuple[str, SecretStr], tmp_path: Path
+) -> None:
+    live, key = live_index
+    (tmp_path / "data").mkdir(mode=0o700)
+    async with FakeBotApi() as api:
+        env = bot_env(api, meili, key, live=live, workdir=tmp_path)
+        store = open_store(env["DATABASE_URL"])
+        now = datetime.now(UTC)
+        code = store.invite(StaffScope(sector_id="SOM-17"), now=now, valid_for=timedelta(hours=1))
+        store.link(code, chat_id=STAFF.id, now=now)
+        async with (
+            bot_process(api, env, tmp_path, "one") as one,
+            bot_process(api, env, tmp_path, "two"),
+        ):
+            first = owe_reports(store, 10, first_resident=9100)
+            await eventually(lambda: all_delivered(store, first), timeout=60)
+            one.send_signal(signal.SIGKILL)
+            await one.wait()
+            second = owe_reports(store, 5, first_resident=9200)  # only "two" is left to send them
+            await eventually(lambda: all_delivered(store, second), timeout=60)
+            await asyncio.sleep(1.5)  # several worker periods: a second copy would come now
+        statuses = {store.get(ref).status for ref in first + second}
+        store.close()
+    assert cards_per_reference(api, first + second) == dict.fromkeys(first + second, 1)
+    assert statuses == {ReportStatus.DELIVERED}

@@ -92,7 +92,37 @@ def test_an_outbox_owed_before_0002_keeps_its_messages_through_the_upgrade(
         store.close()
     upgraded = open_store(database_url)  # opening upgrades to the head
     try:
-        (owed,) = upgraded.due(now=clock.now)
+        (owed,) = upgraded.claim_due(now=clock.now, owner="worker", lease=HOUR)
         assert (owed.chat_id, owed.parts_sent, owed.status) == (SECTOR_CHAT, 0, None)
+    finally:
+        upgraded.close()
+
+
+def test_an_outbox_owed_before_0003_keeps_its_messages_and_any_worker_claims_them(
+    database_url: str, make_draft: MakeDraft, clock: Clock
+) -> None:
+    store = open_store(database_url, daily_limit=10)
+    try:
+        code = store.invite(StaffScope(sector_id="SOM-17"), now=clock.now, valid_for=HOUR)
+        store.link(code, chat_id=SECTOR_CHAT, now=clock.now)
+        refs = [
+            store.submit(make_draft(), resident_chat_id=RESIDENT, now=clock.now).reference
+            for _ in range(3)
+        ]
+        (sending,) = store.claim_due(now=clock.now, owner="old", lease=HOUR, limit=1)
+        store.sent_part(sending.id, parts=1, owner="old")  # a card sent, its album not yet
+        with schema_lock(store.engine) as connection:
+            command.downgrade(alembic_config(connection), "0002")
+        assert "lease_owner" not in {c["name"] for c in inspect(store.engine).get_columns("outbox")}
+    finally:
+        store.close()
+    upgraded = open_store(database_url)  # opening upgrades to the head
+    try:
+        claimed = upgraded.claim_due(now=clock.now, owner="new", lease=HOUR)
+        assert [d.reference for d in claimed] == refs
+        assert [(d.chat_id, d.parts_sent) for d in claimed] == [(SECTOR_CHAT, 1)] + [
+            (SECTOR_CHAT, 0)
+        ] * 2
+        assert all(upgraded.delivered(d.id, now=clock.now, owner="new") for d in claimed)
     finally:
         upgraded.close()

@@ -10,6 +10,7 @@ import pytest
 from reports.model import (
     Action,
     Actor,
+    Delivery,
     DeliveryPurpose,
     Report,
     ReportStatus,
@@ -38,6 +39,13 @@ from tests.reports.conftest import (
 
 LinkChat = Callable[..., StaffScope]
 Status = ReportStatus
+OWNER = "worker-a"  # the bot process that claims (tests/reports/test_outbox_lease.py: several)
+LEASE = timedelta(seconds=60)
+
+
+def claim(store: SqlReportStore, clock: Clock, *, limit: int = 50) -> list[Delivery]:
+    """Claim what is due now for :data:`OWNER`, as the delivery worker does."""
+    return store.claim_due(now=clock.now, owner=OWNER, lease=LEASE, limit=limit)
 
 
 def test_the_store_is_a_report_store(store: SqlReportStore) -> None:
@@ -174,17 +182,18 @@ def test_delivering_a_new_report_marks_it_delivered_and_tells_the_resident(
 ) -> None:
     link_chat(SECTOR_CHAT, sector_id="SOM-17")
     report = store.submit(make_draft(), resident_chat_id=RESIDENT, now=clock.now)
-    (owed,) = store.due(now=clock.now)
-    store.delivered(owed.id, now=clock.tick())
+    (owed,) = claim(store, clock)
+    assert store.delivered(owed.id, now=clock.tick(), owner=OWNER)
     assert store.get(report.reference).status is Status.DELIVERED
-    (status,) = store.due(now=clock.now)
+    (status,) = claim(store, clock)
     assert (status.purpose, status.chat_id, status.status) == (
         DeliveryPurpose.STATUS,
         RESIDENT,
         Status.DELIVERED,
     )
-    store.delivered(status.id, now=clock.now)
-    store.delivered(status.id, now=clock.now)  # twice (a retry after a crash) is harmless
+    assert store.delivered(status.id, now=clock.now, owner=OWNER)
+    # twice (a retry after a crash) is harmless
+    assert not store.delivered(status.id, now=clock.now, owner=OWNER)
     assert store.due(now=clock.now) == []
     assert [(e.actor, e.status) for e in store.history(report.reference)] == [
         (Actor.RESIDENT, Status.PENDING),
@@ -197,9 +206,9 @@ def test_a_failed_delivery_waits_for_its_retry_time_and_counts_attempts(
 ) -> None:
     link_chat(SECTOR_CHAT, sector_id="SOM-17")
     report = store.submit(make_draft(), resident_chat_id=RESIDENT, now=clock.now)
-    (owed,) = store.due(now=clock.now)
+    (owed,) = claim(store, clock)
     retry_at = clock.now + timedelta(minutes=5)
-    store.failed(owed.id, now=clock.now, retry_at=retry_at)
+    store.failed(owed.id, now=clock.now, retry_at=retry_at, owner=OWNER)
     assert store.due(now=retry_at - timedelta(seconds=1)) == []
     (again,) = store.due(now=retry_at)
     assert (again.id, again.attempts, again.next_attempt_at) == (owed.id, 1, retry_at)
@@ -211,13 +220,13 @@ def test_the_parts_of_a_delivery_already_sent_are_kept_for_its_retry(
 ) -> None:
     link_chat(SECTOR_CHAT, sector_id="SOM-17")
     store.submit(make_draft(), resident_chat_id=RESIDENT, now=clock.now)
-    (owed,) = store.due(now=clock.now)
+    (owed,) = claim(store, clock)
     assert owed.parts_sent == 0
-    store.sent_part(owed.id, parts=1)
-    store.failed(owed.id, now=clock.now, retry_at=clock.now)
-    (again,) = store.due(now=clock.now)
+    store.sent_part(owed.id, parts=1, owner=OWNER)
+    store.failed(owed.id, now=clock.now, retry_at=clock.now, owner=OWNER)
+    (again,) = claim(store, clock)
     assert (again.id, again.parts_sent, again.attempts) == (owed.id, 1, 1)
-    store.sent_part(10**9, parts=1)  # an id no longer in the outbox is ignored
+    store.sent_part(10**9, parts=1, owner=OWNER)  # an id no longer in the outbox is ignored
 
 
 def test_due_returns_the_oldest_first_up_to_the_limit(
@@ -252,9 +261,9 @@ Sent = tuple[DeliveryPurpose, int, str | None, Status | None]
 def drain(store: SqlReportStore, clock: Clock) -> list[Sent]:
     """Deliver everything due; what was delivered (purpose, chat, text, announced status)."""
     sent = []
-    while batch := store.due(now=clock.now, limit=1000):
+    while batch := claim(store, clock, limit=1000):
         for delivery in batch:
-            store.delivered(delivery.id, now=clock.now)
+            store.delivered(delivery.id, now=clock.now, owner=OWNER)
             sent.append((delivery.purpose, delivery.chat_id, delivery.event_text, delivery.status))
     return sent
 
@@ -335,10 +344,10 @@ def test_redirect_withdraws_the_undelivered_message_to_the_old_sector(
 ) -> None:
     link_chat(SECTOR_CHAT, sector_id="SOM-17")
     ref = store.submit(make_draft(), resident_chat_id=RESIDENT, now=clock.now).reference
-    (old,) = store.due(now=clock.now)
+    (old,) = claim(store, clock)
     store.act(ref, Action.REDIRECT, chat_id=SECTOR_CHAT, now=clock.tick(), to_sector="SIN-03")
     assert store.due(now=clock.now) == []  # SIN-03 has no chat yet; nothing to SOM-17
-    store.delivered(old.id, now=clock.now)  # was in flight: ignored
+    assert not store.delivered(old.id, now=clock.now, owner=OWNER)  # was in flight: ignored
     assert store.get(ref).status is Status.PENDING
 
 
