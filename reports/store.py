@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -41,10 +41,11 @@ from alembic.util import CommandError
 from sqlalchemy import Engine, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from reports.database import (
+    Transactions,
     make_engine,
     migrate,
     prepare_sqlite_file,
@@ -118,25 +119,16 @@ class SqlReportStore:
     def __init__(self, engine: Engine, *, daily_limit: int = DEFAULT_DAILY_LIMIT) -> None:
         self.engine = engine
         self.daily_limit = daily_limit
-        self._writer = sessionmaker(engine, expire_on_commit=False)
-        self._reader = sessionmaker(
-            engine.execution_options(noziri_read=True), expire_on_commit=False
-        )
+        self._transactions = Transactions(engine)
         self._postgres = engine.dialect.name == "postgresql"
 
     def close(self) -> None:
         """Close the connections of the pool."""
         self.engine.dispose()
 
-    @contextmanager
-    def _transaction(self, *, write: bool = True) -> Iterator[Session]:
+    def _transaction(self, *, write: bool = True) -> AbstractContextManager[Session]:
         """One transaction, committed on success; database failures become DatabaseUnavailable."""
-        sessions = self._writer if write else self._reader
-        try:
-            with sessions.begin() as session:
-                yield session
-        except (OperationalError, InterfaceError) as exc:
-            raise unavailable(exc) from exc
+        return self._transactions.begin(write=write)
 
     # --- residents -------------------------------------------------------------------------
 
