@@ -360,7 +360,7 @@ class FakeBotApi:
         offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
         deadline = asyncio.get_running_loop().time() + float(params.get("timeout") or 0)
-        while not self.updates and not self._closing:
+        while not self.updates and not self._closing and self._webhook is None:
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
                 break
