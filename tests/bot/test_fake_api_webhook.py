@@ -20,6 +20,7 @@ import pytest
 from aiohttp import web
 from telegram import Bot
 
+from bot.app import build_application
 from bot.offline.fake_api import WEBHOOK_CONFLICT, FakeBotApi, FakeUser
 from bot.offline.webhook_delivery import (
     NOT_LOOPBACK,
@@ -29,6 +30,8 @@ from bot.offline.webhook_delivery import (
     DeliveryState,
 )
 from bot.request import AiohttpRequest
+from tests.bot.conftest import MakeServices
+from tests.bot.test_webhook import free_port
 
 USER = FakeUser(id=3001, language_code="en")
 FAST = DeliveryPolicy(attempt_timeout_s=0.4, first_backoff_s=0.05, max_backoff_s=0.2)
@@ -434,3 +437,31 @@ async def test_a_ca_file_given_to_the_fake_verifies_deliveries(
         push_texts(api, 2)
         stats = await api.wait_for_deliveries(timeout=5)
     assert (stats.delivered, stats.failed_attempts) == (2, 0)
+
+
+async def test_the_real_bot_in_webhook_mode_answers_what_the_fake_delivers(
+    make_services: MakeServices,
+) -> None:
+    port = free_port()
+    async with FakeBotApi(webhook_policy=FAST) as api:
+        application = build_application(make_services(), token=api.token, api_root=api.root)
+        async with application:
+            assert application.updater is not None
+            await application.updater.start_webhook(
+                listen="127.0.0.1",
+                port=port,
+                url_path="hook",
+                webhook_url=f"http://127.0.0.1:{port}/hook",
+                secret_token=SECRET,
+            )
+            await application.start()
+            try:
+                update_id = api.send_text(USER, "/start")
+                reply = await api.wait_for("sendMessage", chat_id=USER.id)
+                stats = await api.wait_for_deliveries(timeout=5)
+            finally:
+                await application.updater.stop()
+                await application.stop()
+    assert api.deliveries[update_id].attempts[0].status == 200
+    assert (stats.delivered, stats.lost, stats.redelivered) == (1, 0, 0)
+    assert reply.at >= api.deliveries[update_id].pushed_at  # a bench's reply latency
