@@ -391,7 +391,7 @@ class FakeBotApi:
             drop_pending_updates=drop,
             certificate=uploaded_bytes(params.get("certificate")),
             ip_address=optional_text(params.get("ip_address")),
-            allowed_updates=params.get("allowed_updates"),
+            allowed_updates=text_list(params.get("allowed_updates")),
         )
         return True
 
@@ -465,6 +465,9 @@ class FakeBotApi:
 
     async def wait_for_deliveries(self, *, timeout: float = 10.0) -> WebhookStats:
         """Wait until no webhook delivery is pending; return the totals.
+
+        Updates handed back to ``getUpdates`` by ``deleteWebhook`` stay pending in their records
+        (the webhook never delivered them), so this times out on them.
 
         Raises:
             TimeoutError: some update is still pending after ``timeout`` seconds.
@@ -790,6 +793,11 @@ def is_true(value: Any) -> bool:
 def optional_text(value: Any) -> str | None:
     """A text parameter, None when absent or empty."""
     return str(value) if value not in (None, "") else None
+
+
+def text_list(value: Any) -> list[str] | None:
+    """A list-of-strings parameter (``allowed_updates``), None when absent or malformed."""
+    return [str(item) for item in value] if isinstance(value, list) else None
 
 
 def uploaded_bytes(value: Any) -> bytes | None:
