@@ -232,6 +232,7 @@ class FakeBotApi:
     _last_error: tuple[int, str] | None = None
     _peak_in_flight: int = 0
     _settled: asyncio.Event = field(default_factory=asyncio.Event)
+    _webhook_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -424,19 +425,21 @@ class FakeBotApi:
             allowed_updates=tuple(allowed_updates) if allowed_updates is not None else None,
         )
         tls = self.webhook_tls(config)
-        if config == self._webhook and not drop_pending_updates:
-            return  # every worker registers the same webhook at start: nothing changes
-        await self.close_deliverer()
-        if drop_pending_updates:
-            self.drop_pending("dropped by drop_pending_updates")
-        self.start_deliverer(config, tls)
+        async with self._webhook_lock:  # workers starting together register at the same time
+            if config == self._webhook and not drop_pending_updates:
+                return  # every worker registers the same webhook at start: nothing changes
+            await self.close_deliverer()
+            if drop_pending_updates:
+                self.drop_pending("dropped by drop_pending_updates")
+            self.start_deliverer(config, tls)
 
     async def delete_webhook(self, *, drop_pending_updates: bool = False) -> None:
         """Remove the webhook; pending updates go back to ``getUpdates`` unless dropped."""
-        await self.close_deliverer()
-        self._webhook = None
-        if drop_pending_updates:
-            self.drop_pending("dropped by drop_pending_updates")
+        async with self._webhook_lock:
+            await self.close_deliverer()
+            self._webhook = None
+            if drop_pending_updates:
+                self.drop_pending("dropped by drop_pending_updates")
 
     def webhook_info(self) -> Json:
         """Return the ``WebhookInfo`` object of ``getWebhookInfo``."""

@@ -465,3 +465,23 @@ async def test_the_real_bot_in_webhook_mode_answers_what_the_fake_delivers(
     assert api.deliveries[update_id].attempts[0].status == 200
     assert (stats.delivered, stats.lost, stats.redelivered) == (1, 0, 0)
     assert reply.at >= api.deliveries[update_id].pushed_at  # a bench's reply latency
+
+
+async def test_workers_registering_at_once_leave_one_webhook_delivering(
+    api: FakeBotApi, make_receiver: MakeReceiver
+) -> None:
+    release = asyncio.Event()
+    receiver = await make_receiver(hold=release)
+    await api.set_webhook(receiver.url, secret_token="first")
+    (held,) = push_texts(api, 1)  # in flight while the workers register
+    await wait_until(lambda: receiver.in_flight == 1)
+    secrets = [f"worker-{n}" for n in range(3)]
+    registrations = (call(api, "setWebhook", url=receiver.url, secret_token=s) for s in secrets)
+    await asyncio.gather(*registrations)
+    release.set()
+    (fresh,) = push_texts(api, 1)
+    await api.wait_for_deliveries(timeout=5)
+    await asyncio.sleep(0.3)  # time for a leaked deliverer to post again
+    successes = {i: sum(a.ok for a in api.deliveries[i].attempts) for i in (held, fresh)}
+    assert successes == {held: 1, fresh: 1}
+    assert receiver.ids().count(fresh) == 1
