@@ -13,6 +13,17 @@ group (:class:`FakeChat`, e.g. an inspectors' staff chat), and await the bot's c
 removed from a group, 500 as a server error) until :meth:`FakeBotApi.make_reachable`; refused
 sends are kept in ``refused``, not in ``calls``.
 
+**Webhook mode.** ``setWebhook`` (``url``, ``secret_token``, ``max_connections``, default 40,
+``drop_pending_updates``, an uploaded ``certificate``; ``allowed_updates`` is kept but not applied),
+``deleteWebhook`` and ``getWebhookInfo`` behave as the Bot API documents them; while a webhook is
+set, ``getUpdates`` fails with 409 Conflict and every pushed update is POSTed to the URL by
+:mod:`bot.offline.webhook_delivery` (secret header, at most ``max_connections`` in flight,
+redelivery of the same ``update_id`` with back-off after a non-2xx answer, a connection error or
+a timeout). ``deliveries[update_id]`` holds each update's :class:`Delivery` history and
+:meth:`FakeBotApi.webhook_stats` the totals, so a bench can count lost and redelivered updates.
+Deliveries go to loopback hosts only. Python code can call :meth:`FakeBotApi.set_webhook` and
+:meth:`FakeBotApi.delete_webhook` directly.
+
 Parameters arrive form-encoded with JSON-encoded values for non-strings (python-telegram-bot's
 ``RequestData.json_parameters``); text fields are kept as sent.
 """
@@ -22,6 +33,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -30,6 +43,18 @@ from typing import Any, Final
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
+
+from bot.offline.webhook_delivery import (
+    Attempt,
+    Delivery,
+    DeliveryPolicy,
+    DeliveryState,
+    WebhookConfig,
+    WebhookDeliverer,
+    WebhookStats,
+    delivery_ssl,
+    sum_deliveries,
+)
 
 FAKE_TOKEN: Final = "1234567:FAKE-offline-token"
 TEXT_PARAMS: Final = frozenset(
@@ -70,8 +95,24 @@ UNREACHABLE: Final = {
 }
 # Calls a bot makes on its own (start-up, housekeeping), not in reply to a user.
 HOUSEKEEPING: Final = frozenset(
-    {"getMe", "setMyCommands", "deleteWebhook", "getWebhookInfo", "close", "logOut", "getUpdates"}
+    {
+        "getMe",
+        "setMyCommands",
+        "setWebhook",
+        "deleteWebhook",
+        "getWebhookInfo",
+        "close",
+        "logOut",
+        "getUpdates",
+    }
 )
+WEBHOOK_METHODS: Final = frozenset({"setWebhook", "deleteWebhook", "getWebhookInfo"})
+WEBHOOK_CONFLICT: Final = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+HTTPS_WANTED: Final = "An HTTPS URL must be provided for webhook"
+SECRET_TOKEN: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 Json = dict[str, Any]
 
@@ -93,6 +134,7 @@ class ApiCall:
     method: str
     params: Json
     result: Any = None  # what the fake answered (the message sent, for sends)
+    at: float = field(default_factory=time.monotonic, compare=False)  # when it was answered
 
     @property
     def chat_id(self) -> int | None:
@@ -158,7 +200,12 @@ def command_entities(text: str) -> list[Json]:
 
 @dataclass
 class FakeBotApi:
-    """The fake server: state, update queue, call log and the HTTP front end."""
+    """The fake server: state, update queue, call log and the HTTP front end.
+
+    ``webhook_policy`` sets the per-attempt timeout, back-off and give-up of webhook deliveries;
+    ``webhook_ssl`` (used as given) or ``webhook_cafile`` (trusted with any uploaded certificate)
+    verify an https webhook.
+    """
 
     token: str = FAKE_TOKEN
     username: str = "noziri_offline_bot"
@@ -172,9 +219,20 @@ class FakeBotApi:
     _call_recorded: asyncio.Event = field(default_factory=asyncio.Event)
     refused: list[ApiCall] = field(default_factory=list)
     unreachable: dict[int, int] = field(default_factory=dict)
+    webhook_policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    webhook_ssl: ssl.SSLContext | None = None
+    webhook_cafile: str | None = None
+    deliveries: dict[int, Delivery] = field(default_factory=dict)
     _closing: bool = False
     _server: tornado.httpserver.HTTPServer | None = None
     _port: int = 0
+    _webhook: WebhookConfig | None = None
+    _deliverer: WebhookDeliverer | None = None
+    _pushed_at: dict[int, float] = field(default_factory=dict)
+    _last_error: tuple[int, str] | None = None
+    _peak_in_flight: int = 0
+    _settled: asyncio.Event = field(default_factory=asyncio.Event)
+    _webhook_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -191,6 +249,7 @@ class FakeBotApi:
         """End pending long polls and close the server."""
         self._closing = True
         self._update_arrived.set()
+        await self.close_deliverer()
         if self._server is not None:
             self._server.stop()
             await self._server.close_all_connections()
@@ -221,6 +280,10 @@ class FakeBotApi:
             raise BotApiError(401, "Unauthorized")
         if method == "getUpdates":
             return await self.get_updates(params)
+        if method in WEBHOOK_METHODS:
+            result = await self.webhook_method(method, params)
+            self.record(method, params, result)
+            return result
         handler = self.methods().get(method)
         if handler is None:
             raise BotApiError(404, f"Not Found: method {method} is not faked")
@@ -246,11 +309,6 @@ class FakeBotApi:
             "forwardMessage": self.store_bot_message,
             "editMessageReplyMarkup": self.edit_message_reply_markup,
             "deleteMessage": lambda _params: True,
-            "getWebhookInfo": lambda _params: {
-                "url": "",
-                "has_custom_certificate": False,
-                "pending_update_count": 0,
-            },
             "getMyCommands": lambda _params: [],
             **dict.fromkeys(
                 [
@@ -258,8 +316,6 @@ class FakeBotApi:
                     "answerInlineQuery",
                     "setMyCommands",
                     "deleteMyCommands",
-                    "deleteWebhook",
-                    "setWebhook",
                     "sendChatAction",
                     "close",
                     "logOut",
@@ -296,18 +352,195 @@ class FakeBotApi:
         self._call_recorded.set()
 
     async def get_updates(self, params: Json) -> list[Json]:
-        """Long-poll: return updates from ``offset`` on, waiting up to ``timeout`` seconds."""
+        """Long-poll: return updates from ``offset`` on, waiting up to ``timeout`` seconds.
+
+        Fails with 409 Conflict while a webhook is set, also when one is set during the wait.
+        """
         self.poll_count += 1
+        self.refuse_poll_while_webhook()
         offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
         self.updates = [u for u in self.updates if u["update_id"] >= offset]
         deadline = asyncio.get_running_loop().time() + float(params.get("timeout") or 0)
-        while not self.updates and not self._closing:
+        while not self.updates and not self._closing and self._webhook is None:
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
                 break
             self._update_arrived.clear()
             await wait_or_timeout(self._update_arrived.wait(), remaining)
+        self.refuse_poll_while_webhook()
         return self.updates[:limit]
+
+    def refuse_poll_while_webhook(self) -> None:
+        """Raise Telegram's 409 Conflict when a webhook is set."""
+        if self._webhook is not None:
+            raise BotApiError(409, WEBHOOK_CONFLICT)
+
+    # --- webhook ------------------------------------------------------------------------
+
+    async def webhook_method(self, method: str, params: Json) -> Any:
+        """Answer ``setWebhook``, ``deleteWebhook`` or ``getWebhookInfo``."""
+        if method == "getWebhookInfo":
+            return self.webhook_info()
+        drop = is_true(params.get("drop_pending_updates"))
+        if method == "deleteWebhook":
+            await self.delete_webhook(drop_pending_updates=drop)
+            return True
+        await self.set_webhook(
+            str(params.get("url") or ""),
+            secret_token=optional_text(params.get("secret_token")),
+            max_connections=int(params.get("max_connections") or 40),
+            drop_pending_updates=drop,
+            certificate=uploaded_bytes(params.get("certificate")),
+            ip_address=optional_text(params.get("ip_address")),
+            allowed_updates=text_list(params.get("allowed_updates")),
+        )
+        return True
+
+    async def set_webhook(
+        self,
+        url: str,
+        *,
+        secret_token: str | None = None,
+        max_connections: int = 40,
+        drop_pending_updates: bool = False,
+        certificate: bytes | None = None,
+        ip_address: str | None = None,
+        allowed_updates: list[str] | None = None,
+    ) -> None:
+        """Register a webhook as ``setWebhook`` does (an empty ``url`` deletes it).
+
+        Raises:
+            BotApiError: 400 for a URL that is not http(s), a secret Telegram refuses, or an
+                uploaded certificate that does not parse.
+        """
+        if not url:
+            await self.delete_webhook(drop_pending_updates=drop_pending_updates)
+            return
+        config = WebhookConfig(
+            url=checked_webhook_url(url),
+            secret_token=checked_secret(secret_token),
+            max_connections=min(max(max_connections, 1), 100),  # Telegram's range, 1-100
+            certificate=certificate,
+            ip_address=ip_address,
+            allowed_updates=tuple(allowed_updates) if allowed_updates is not None else None,
+        )
+        tls = self.webhook_tls(config)
+        async with self._webhook_lock:  # workers starting together register at the same time
+            if config == self._webhook and not drop_pending_updates:
+                return  # every worker registers the same webhook at start: nothing changes
+            await self.close_deliverer()
+            if drop_pending_updates:
+                self.drop_pending("dropped by drop_pending_updates")
+            self.start_deliverer(config, tls)
+
+    async def delete_webhook(self, *, drop_pending_updates: bool = False) -> None:
+        """Remove the webhook; pending updates go back to ``getUpdates`` unless dropped."""
+        async with self._webhook_lock:
+            await self.close_deliverer()
+            self._webhook = None
+            if drop_pending_updates:
+                self.drop_pending("dropped by drop_pending_updates")
+
+    def webhook_info(self) -> Json:
+        """Return the ``WebhookInfo`` object of ``getWebhookInfo``."""
+        config = self._webhook
+        info: Json = {
+            "url": config.url if config else "",
+            "has_custom_certificate": bool(config and config.certificate),
+            "pending_update_count": len(self.updates),
+        }
+        if config is not None:
+            info["max_connections"] = config.max_connections
+            info |= {"ip_address": config.ip_address} if config.ip_address else {}
+            if config.allowed_updates is not None:
+                info["allowed_updates"] = list(config.allowed_updates)
+        if self._last_error is not None:
+            info["last_error_date"], info["last_error_message"] = self._last_error
+        return info
+
+    def webhook_stats(self) -> WebhookStats:
+        """Totals over :attr:`deliveries`: delivered, pending, dropped, redelivered, attempts."""
+        deliverer = self._deliverer
+        in_flight = deliverer.in_flight if deliverer else 0
+        peak = max(self._peak_in_flight, deliverer.max_in_flight if deliverer else 0)
+        records = list(self.deliveries.values())
+        return sum_deliveries(records, in_flight=in_flight, max_in_flight=peak)
+
+    async def wait_for_deliveries(self, *, timeout: float = 10.0) -> WebhookStats:
+        """Wait until no webhook delivery is pending; return the totals.
+
+        Updates handed back to ``getUpdates`` by ``deleteWebhook`` stay pending in their records
+        (the webhook never delivered them), so this times out on them.
+
+        Raises:
+            TimeoutError: some update is still pending after ``timeout`` seconds.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (stats := self.webhook_stats()).pending:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"{stats.pending} webhook deliveries pending after {timeout} s")
+            self._settled.clear()
+            await wait_or_timeout(self._settled.wait(), remaining)
+        return stats
+
+    def webhook_tls(self, config: WebhookConfig) -> ssl.SSLContext | bool:
+        """The TLS setting for ``config``'s deliveries (400 for an unusable certificate)."""
+        try:
+            return delivery_ssl(config, context=self.webhook_ssl, cafile=self.webhook_cafile)
+        except ssl.SSLError as exc:
+            raise BotApiError(400, f"Bad Request: bad webhook: bad certificate ({exc})") from exc
+
+    def start_deliverer(self, config: WebhookConfig, tls: ssl.SSLContext | bool) -> None:
+        """Deliver to ``config`` from now on, beginning with the updates already pending."""
+        self._webhook = config
+        self._deliverer = WebhookDeliverer(
+            config,
+            policy=self.webhook_policy,
+            tls=tls,
+            on_settled=self.settle,
+            on_failure=self.note_failure,
+        )
+        self._update_arrived.set()  # a long poll in progress ends with 409
+        for update in list(self.updates):
+            self.offer(update)
+
+    async def close_deliverer(self) -> None:
+        """Stop delivering (in-flight attempts are cancelled and recorded so)."""
+        deliverer, self._deliverer = self._deliverer, None
+        if deliverer is not None:
+            self._peak_in_flight = max(self._peak_in_flight, deliverer.max_in_flight)
+            await deliverer.close()
+
+    def offer(self, update: Json) -> None:
+        """Hand ``update`` to the webhook, opening its delivery record on first offer."""
+        if self._deliverer is None:
+            return
+        update_id = int(update["update_id"])
+        delivery = self.deliveries.get(update_id)
+        if delivery is None:
+            pushed_at = self._pushed_at.get(update_id, time.monotonic())
+            delivery = self.deliveries[update_id] = Delivery(update_id, pushed_at)
+        self._deliverer.offer(update, delivery)
+
+    def settle(self, delivery: Delivery) -> None:
+        """Take a delivered or dropped update off the queue."""
+        self.updates = [u for u in self.updates if u["update_id"] != delivery.update_id]
+        self._settled.set()
+
+    def note_failure(self, attempt: Attempt) -> None:
+        """Keep the last error for ``getWebhookInfo``."""
+        self._last_error = (int(time.time()), attempt.error)
+
+    def drop_pending(self, reason: str) -> None:
+        """Drop every pending update, as ``drop_pending_updates`` does."""
+        for update in self.updates:
+            delivery = self.deliveries.get(int(update["update_id"]))
+            if delivery is not None and delivery.state is DeliveryState.PENDING:
+                delivery.state, delivery.dropped_reason = DeliveryState.DROPPED, reason
+        self.updates = []
+        self._settled.set()
 
     def send_message(self, params: Json) -> Json:
         """Store and return a message the bot sent."""
@@ -400,8 +633,11 @@ class FakeBotApi:
     def push_update(self, **payload: Json) -> int:
         """Queue an update (``message=...``, ``callback_query=...``) and return its id."""
         update_id = next(self._ids)
-        self.updates.append({"update_id": update_id, **payload})
+        update = {"update_id": update_id, **payload}
+        self.updates.append(update)
+        self._pushed_at[update_id] = time.monotonic()
         self._update_arrived.set()
+        self.offer(update)  # while a webhook is set; call from the server's event loop
         return update_id
 
     def user_message(self, user: FakeUser, *, chat: FakeChat | None = None, **content: Any) -> Json:
@@ -552,6 +788,40 @@ def photo_size(file_id: str, width: int = 1280) -> Json:
     return {"file_id": file_id, "file_unique_id": f"u-{file_id}", "width": width, "height": width}
 
 
+def is_true(value: Any) -> bool:
+    """Read a Bot API boolean (JSON ``true`` or the text ``"true"``)."""
+    return value is True or str(value).lower() == "true"
+
+
+def optional_text(value: Any) -> str | None:
+    """A text parameter, None when absent or empty."""
+    return str(value) if value not in (None, "") else None
+
+
+def text_list(value: Any) -> list[str] | None:
+    """A list-of-strings parameter (``allowed_updates``), None when absent or malformed."""
+    return [str(item) for item in value] if isinstance(value, list) else None
+
+
+def uploaded_bytes(value: Any) -> bytes | None:
+    """The content of an uploaded file parameter (``certificate``), if one was uploaded."""
+    return value if isinstance(value, bytes) and value else None
+
+
+def checked_webhook_url(url: str) -> str:
+    """Refuse a webhook URL that is not http(s), as Telegram refuses one that is not https."""
+    if not url.lower().startswith(("https://", "http://")):
+        raise BotApiError(400, f"Bad Request: bad webhook: {HTTPS_WANTED}")
+    return url
+
+
+def checked_secret(secret: str | None) -> str | None:
+    """Refuse a secret token Telegram refuses (1-256 of ``A-Z a-z 0-9 _ -``)."""
+    if secret is not None and not SECRET_TOKEN.fullmatch(secret):
+        raise BotApiError(400, "Bad Request: secret token contains unallowed characters")
+    return secret
+
+
 async def wait_or_timeout(waiter: Awaitable[Any], timeout: float) -> None:
     """Await ``waiter`` for at most ``timeout`` seconds, without raising on timeout."""
     try:
@@ -588,4 +858,14 @@ class MethodHandler(tornado.web.RequestHandler):
             body = json.loads(self.request.body or b"{}")
             return body if isinstance(body, dict) else {}
         raw = {name: self.get_argument(name) for name in self.request.arguments}
-        return decode_params(raw)
+        return decode_params(raw) | self.uploads(raw)
+
+    def uploads(self, raw: dict[str, str]) -> Json:
+        """Uploaded files by parameter name (also one sent as ``attach://<name>``)."""
+        files = {name: parts[0].body for name, parts in self.request.files.items() if parts}
+        attached = {
+            name: files[value.removeprefix("attach://")]
+            for name, value in raw.items()
+            if value.startswith("attach://") and value.removeprefix("attach://") in files
+        }
+        return files | attached
