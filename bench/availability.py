@@ -8,8 +8,9 @@ messages (labelled queries) by webhook, redelivering an update whose call failed
 bot's replies. Each resident has at most one message waiting for an answer, so every reply
 belongs to one update.
 
-Phases: ``before``; ``worker killed`` (SIGKILL of worker 0 at its start); ``worker back``
-(restarted); ``replica killed`` (SIGKILL of replica 0); ``after`` (restarted). For each, the
+Phases: ``before``; ``worker killed`` (SIGKILL of worker 0 a second in, at a moment HAProxy has
+an update in flight to it); ``worker back`` (restarted); ``replica killed`` (SIGKILL of replica
+0); ``after`` (restarted). For each, the
 updates sent and answered, and the reply time (update sent to the first answer) p50 / p95 / max.
 Then throughput: a burst from distinct residents with 3, 2 and 1 workers up.
 
@@ -44,6 +45,7 @@ BENCH_DELIVERY: Final = DeliveryPolicy(
     attempt_timeout_s=10.0, first_backoff_s=0.2, max_backoff_s=2.0
 )
 FIRST_USER_ID: Final = 900_000
+ACTION_AFTER_S: Final = 1.0  # a phase's kill or restart comes this long into its load
 ANSWER: Final = "sendMessage"
 
 Action = Callable[[], Awaitable[None]]
@@ -82,18 +84,24 @@ class SteadyLoad:
     texts: Sequence[str]
     rate: float
     users: int = 300
+    first_user_id: int = FIRST_USER_ID
     probes: list[Probe] = field(default_factory=list)
     _waiting: dict[int, Probe] = field(default_factory=dict)
     _seen_calls: int = 0
     _next_user: int = 0
     _next_text: int = 0
 
+    def __post_init__(self) -> None:
+        self._seen_calls = len(self.api.calls)  # answers from before this load are not its own
+
     async def run(self, phases: Sequence[Phase]) -> None:
         """Run every phase in turn at the steady rate."""
         for phase in phases:
+            sending = asyncio.create_task(self.send_for(phase.name, phase.seconds))
             if phase.action is not None:
+                await asyncio.sleep(min(ACTION_AFTER_S, phase.seconds / 4))  # under load
                 await phase.action()
-            await self.send_for(phase.name, phase.seconds)
+            await sending
 
     async def send_for(self, phase: str, seconds: float) -> None:
         """Push one message every 1/rate s for ``seconds``, from residents not waiting."""
@@ -108,7 +116,7 @@ class SteadyLoad:
     def push(self, phase: str) -> None:
         """One message from the next resident who is not waiting for an answer."""
         for _ in range(self.users):
-            user_id = FIRST_USER_ID + self._next_user % self.users
+            user_id = self.first_user_id + self._next_user % self.users
             self._next_user += 1
             if user_id not in self._waiting:
                 break
@@ -192,9 +200,9 @@ def phase_rows(probes: Sequence[Probe], phases: Sequence[Phase]) -> dict[str, di
 async def burst_throughput(
     api: FakeBotApi, texts: Sequence[str], *, size: int, first: int
 ) -> float:
-    """Messages a second the bot answers when ``size`` residents write at once."""
-    load = SteadyLoad(api, texts, rate=1.0, users=size)
-    load._next_user = first  # residents the steady run never used: no limit left over
+    """Messages a second the bot answers when ``size`` residents (ids from ``first`` on, which
+    no other load used: no limit left over) write at once."""
+    load = SteadyLoad(api, texts, rate=1.0, users=size, first_user_id=first)
     start = time.monotonic()
     for _ in range(size):
         load.push("burst")
@@ -232,7 +240,14 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Any], Totals]:
     from deploy.plan import make_plan
 
     texts = sample_texts(load_query_texts(), size=400)
-    plan = make_plan(workers=args.workers, replicas=args.replicas, database=default_database())
+    # The fake Bot API has no send limit: lift the bot's (Telegram's 30/s) to measure the workers.
+    unlimited = {"BOT_MAX_SENDS_PER_SECOND": "1000"} if args.unlimited_sends else {}
+    plan = make_plan(
+        workers=args.workers,
+        replicas=args.replicas,
+        database=default_database(),
+        worker_settings=unlimited,
+    )
     async with (
         FakeBotApi(webhook_policy=BENCH_DELIVERY) as api,
         launch(plan, api_root=api.root, token=api.token) as topology,
@@ -252,20 +267,42 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Any], Totals]:
         "throughput_per_s": throughput,
         "totals": counted.__dict__,
         "webhook": {"redelivered": stats.redelivered, "failed_attempts": stats.failed_attempts},
+        "killed_in_flight": sum(KILLED_IN_FLIGHT),
     }
     render(rows, throughput, counted)
     console.print(
-        f"webhook deliveries: {stats.redelivered} updates redelivered, "
-        f"{stats.failed_attempts} failed attempts"
+        f"worker killed with {sum(KILLED_IN_FLIGHT)} update(s) in flight to it; webhook "
+        f"deliveries: {stats.redelivered} updates redelivered, {stats.failed_attempts} failed "
+        "attempts"
     )
     return figures, counted
+
+
+async def kill_worker_mid_update(topology: Any, index: int, *, wait_s: float = 5.0) -> int:
+    """SIGKILL worker ``index`` while HAProxy has an update in flight to it (or after
+    ``wait_s``); the updates it was handling then, as HAProxy counted them."""
+    name = topology.plan.workers[index].name
+    end = time.monotonic() + wait_s
+    in_flight = 0
+    while time.monotonic() < end:
+        status = await topology.status()
+        in_flight = next((s.active_sessions for s in status.servers if s.name == name), 0)
+        if in_flight > 0:
+            break
+        await asyncio.sleep(0.005)
+    await topology.kill_worker(index)
+    KILLED_IN_FLIGHT.append(in_flight)
+    return in_flight
+
+
+KILLED_IN_FLIGHT: list[int] = []  # updates in flight at each worker kill of this process's runs
 
 
 def availability_phases(topology: Any, *, seconds: float) -> list[Phase]:
     """Before, a worker killed, back, a replica killed, after."""
 
     async def kill_worker() -> None:
-        await topology.kill_worker(0)
+        await kill_worker_mid_update(topology, 0)
 
     async def restart_worker() -> None:
         await topology.start_worker(0)
@@ -291,7 +328,7 @@ async def throughput_by_workers(
     """Burst throughput with every worker up, then one fewer at a time down to one."""
     results: dict[str, float] = {}
     workers = len(topology.plan.workers)
-    first = 10 * size
+    first = FIRST_USER_ID + 100_000
     for alive in range(workers, 0, -1):
         results[f"{alive} workers"] = await burst_throughput(api, texts, size=size, first=first)
         first += size
@@ -309,6 +346,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--phase-seconds", type=float, default=12.0)
     parser.add_argument("--burst", type=int, default=200, help="residents per throughput burst")
     parser.add_argument("--no-throughput", dest="throughput", action="store_false")
+    parser.add_argument(
+        "--telegram-send-limit",
+        dest="unlimited_sends",
+        action="store_false",
+        help="keep the bot's 30 messages/s send budget (Telegram's) in the throughput bursts",
+    )
     args = parser.parse_args(argv)
     figures, counted = asyncio.run(run(args))
     host = machine()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import secrets
 import socket
 import tempfile
+from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Literal
@@ -158,6 +159,8 @@ class Plan(Frozen):
     database: DatabaseSpec
     proxy: ProxySpec
     webhook_path: str = Field(pattern=r"^[A-Za-z0-9_-]{8,128}$")
+    # More BOT_* settings for every worker (e.g. a bench lifting BOT_MAX_SENDS_PER_SECOND).
+    worker_settings: tuple[tuple[str, str], ...] = ()
 
     @property
     def builder_dir(self) -> Path:
@@ -211,6 +214,7 @@ def make_plan(
     database: DatabaseKind,
     run_dir: Path | None = None,
     pg_bindir: Path | None = None,
+    worker_settings: Mapping[str, str] | None = None,
 ) -> Plan:
     """Lay out the topology: free loopback ports for every listener, a directory for each process.
 
@@ -221,7 +225,11 @@ def make_plan(
         run_dir: Where everything lives; a fresh temporary directory by default.
         pg_bindir: PostgreSQL's server binaries; found by :func:`deploy.postgres.find_bindir`
             when not given.
+        worker_settings: ``BOT_*`` settings given to every worker as well.
     """
+    extra = dict(worker_settings or {})
+    if any(not name.startswith("BOT_") for name in extra):
+        raise ValueError("worker_settings take BOT_* settings only (the rest is the topology's)")
     if replicas < 1 or workers < 0:
         raise ValueError("a topology needs at least 1 replica and no negative worker count")
     root = make_run_dir(run_dir)
@@ -239,6 +247,7 @@ def make_plan(
         database=database_spec(database, root, port=ports[-2], bindir=pg_bindir),
         proxy=ProxySpec(front_port=ports[-1], data_dir=root / "haproxy"),
         webhook_path=f"telegram-{secrets.token_urlsafe(12)}",
+        worker_settings=tuple(sorted(extra.items())),
     )
 
 

@@ -62,6 +62,7 @@ def worker_environment(
             "PYTHONPATH": str(PROJECT_ROOT),
             "PYTHONUNBUFFERED": "1",
         }
+        | dict(plan.worker_settings)
     )
 
 
