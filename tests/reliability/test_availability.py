@@ -41,21 +41,25 @@ def haproxy() -> str:
 
 
 async def test_a_killed_worker_and_a_killed_replica_lose_no_update_and_answer_none_twice(
-    haproxy: str, figures: dict[str, Any], tmp_path: Any
+    haproxy: str, figures: dict[str, Any]
 ) -> None:
     from deploy.launch import default_database, launch
     from deploy.plan import make_plan
 
     texts = sample_texts(load_query_texts(), size=200)
-    plan = make_plan(workers=3, replicas=2, database=default_database(), run_dir=tmp_path / "run")
-    async with (
-        FakeBotApi(webhook_policy=BENCH_DELIVERY) as api,
-        launch(plan, api_root=api.root, token=api.token) as topology,
-    ):
-        phases = availability_phases(topology, seconds=PHASE_SECONDS)
-        load = SteadyLoad(api, texts, rate=RATE)
-        await load.run(phases)
-        await load.drain(40.0)
+    # The default run directory (under /tmp): PostgreSQL's own user must reach it.
+    plan = make_plan(workers=3, replicas=2, database=default_database())
+    try:
+        async with (
+            FakeBotApi(webhook_policy=BENCH_DELIVERY) as api,
+            launch(plan, api_root=api.root, token=api.token) as topology,
+        ):
+            phases = availability_phases(topology, seconds=PHASE_SECONDS)
+            load = SteadyLoad(api, texts, rate=RATE)
+            await load.run(phases)
+            await load.drain(40.0)
+    finally:
+        shutil.rmtree(plan.run_dir, ignore_errors=True)
     counted = totals(load.probes)
     rows = phase_rows(load.probes, phases)
     for name, row in rows.items():
