@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -248,19 +249,22 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Any], Totals]:
         database=default_database(),
         worker_settings=unlimited,
     )
-    async with (
-        FakeBotApi(webhook_policy=BENCH_DELIVERY) as api,
-        launch(plan, api_root=api.root, token=api.token) as topology,
-    ):
-        phases = availability_phases(topology, seconds=args.phase_seconds)
-        load = SteadyLoad(api, texts, rate=args.rate)
-        await load.run(phases)
-        await load.drain(30.0)
-        rows = phase_rows(load.probes, phases)
-        throughput = {}
-        if args.throughput:
-            throughput = await throughput_by_workers(api, texts, topology, args.burst)
-        stats = api.webhook_stats()
+    try:
+        async with (
+            FakeBotApi(webhook_policy=BENCH_DELIVERY) as api,
+            launch(plan, api_root=api.root, token=api.token) as topology,
+        ):
+            phases = availability_phases(topology, seconds=args.phase_seconds)
+            load = SteadyLoad(api, texts, rate=args.rate)
+            await load.run(phases)
+            await load.drain(30.0)
+            rows = phase_rows(load.probes, phases)
+            throughput = {}
+            if args.throughput:
+                throughput = await throughput_by_workers(api, texts, topology, args.burst)
+            stats = api.webhook_stats()
+    finally:
+        shutil.rmtree(plan.run_dir, ignore_errors=True)
     counted = totals(load.probes)
     figures = {
         "phases": rows,
