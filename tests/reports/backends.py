@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.reports.postgres import PostgresServer, find_bindir, running_postgres
+from deploy.postgres import find_bindir
+from tests.reports.postgres import PostgresServer, running_postgres
 
 BACKENDS = ("sqlite", "postgresql")
 

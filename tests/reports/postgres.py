@@ -5,15 +5,14 @@ unix socket in that directory and password authentication, ``pg_ctl stop`` at th
 root (CI is), the server runs as an unprivileged user (``postgres`` if it exists, else
 ``nobody``): PostgreSQL refuses to run as root.
 
-The binaries are found in ``NOZIRI_PG_BINDIR``, then ``pg_config --bindir``, then the newest
-``/usr/lib/postgresql/*/bin``.
+The binaries are found as :mod:`deploy.postgres` finds them: ``NOZIRI_PG_BINDIR``, then
+``pg_config --bindir``, then the newest ``/usr/lib/postgresql/*/bin``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import pwd
 import secrets
 import shutil
 import socket
@@ -23,40 +22,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-NEEDED = ("initdb", "pg_ctl", "postgres")
+from deploy.postgres import server_account
+
 START_TIMEOUT_S = 60
 # Durability is not what these tests measure.
 FAST_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-
-
-def has_binaries(directory: Path) -> bool:
-    """Tell whether a directory holds the PostgreSQL server binaries."""
-    return all((directory / name).is_file() for name in NEEDED)
-
-
-def find_bindir() -> Path | None:
-    """Where initdb, pg_ctl and postgres are, or None."""
-    candidates: list[Path] = []
-    if configured := os.environ.get("NOZIRI_PG_BINDIR"):
-        candidates.append(Path(configured))
-    if pg_config := shutil.which("pg_config"):
-        with contextlib.suppress(OSError, subprocess.CalledProcessError):
-            out = subprocess.run(
-                [pg_config, "--bindir"], capture_output=True, text=True, check=True
-            )
-            candidates.append(Path(out.stdout.strip()))
-    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    return next((path for path in candidates if has_binaries(path)), None)
-
-
-def server_user() -> pwd.struct_passwd | None:
-    """The user to run the server as when we are root; None means ourselves."""
-    if os.geteuid() != 0:
-        return None
-    for name in ("postgres", "nobody"):
-        with contextlib.suppress(KeyError):
-            return pwd.getpwnam(name)
-    raise RuntimeError("running as root, and no 'postgres' or 'nobody' user to run PostgreSQL as")
 
 
 def free_port() -> int:
@@ -86,7 +56,7 @@ class PostgresCluster:
     def __init__(self, bindir: Path, root: Path) -> None:
         self.bindir = bindir
         self.root = root
-        self.account = server_user()
+        self.account = server_account()
 
     def run(self, *command: str) -> None:
         """Run a PostgreSQL binary, as the server's user; raise with its output on failure."""

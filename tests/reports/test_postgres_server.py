@@ -1,4 +1,4 @@
-"""Finding the PostgreSQL binaries the tests start their server from."""
+"""Finding the PostgreSQL binaries (deploy.postgres) the tests and the deploy start servers from."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reports import postgres
+from deploy import postgres
 
 
 def make_bindir(root: Path, *names: str) -> Path:
