@@ -98,10 +98,7 @@ async def test_a_bot_killed_while_retrying_a_delivery_delivers_it_once_after_a_r
     (tmp_path / "data").mkdir(mode=0o700)
     async with FakeBotApi() as api:
         env = bot_env(api, meili, key, live=live, workdir=tmp_path)
-        store = open_store(env["DATABASE_URL"])
-        now = datetime.now(UTC)
-        code = store.invite(StaffScope(sector_id="SOM-17"), now=now, valid_for=timedelta(hours=1))
-        store.link(code, chat_id=STAFF.id, now=now)
+        store = linked_store(env["DATABASE_URL"])
         api.make_unreachable(STAFF.id, 500)
         resident = Talker(api, RESIDENT)
         async with bot_process(api, env, tmp_path, "first") as first:
@@ -145,6 +142,15 @@ def all_delivered(store: SqlReportStore, references: list[str]) -> bool:
     return all(store.get(ref).status is ReportStatus.DELIVERED for ref in references)
 
 
+def linked_store(database_url: str) -> SqlReportStore:
+    """The store of the bots under test, with the staff chat linked to SOM-17."""
+    store = open_store(database_url)
+    now = datetime.now(UTC)
+    code = store.invite(StaffScope(sector_id="SOM-17"), now=now, valid_for=timedelta(hours=1))
+    store.link(code, chat_id=STAFF.id, now=now)
+    return store
+
+
 def cards_per_reference(api: FakeBotApi, references: list[str]) -> dict[str, int]:
     """How many report cards reached the staff chat for each reference."""
     cards = [c.params["text"] for c in api.sent_to(STAFF.id, "sendMessage")]
@@ -158,10 +164,7 @@ async def test_two_bot_processes_on_one_database_deliver_each_report_once(
     (tmp_path / "data").mkdir(mode=0o700)
     async with FakeBotApi() as api:
         env = bot_env(api, meili, key, live=live, workdir=tmp_path)
-        store = open_store(env["DATABASE_URL"])
-        now = datetime.now(UTC)
-        code = store.invite(StaffScope(sector_id="SOM-17"), now=now, valid_for=timedelta(hours=1))
-        store.link(code, chat_id=STAFF.id, now=now)
+        store = linked_store(env["DATABASE_URL"])
         async with (
             bot_process(api, env, tmp_path, "one") as one,
             bot_process(api, env, tmp_path, "two"),
