@@ -54,6 +54,7 @@ def webhook_worker(
         ledger=shared or LocalLedger(),
         concurrent_updates=options.concurrent_updates,
         housekeeping=shared.prune if shared is not None else None,
+        renew_every_s=shared.lease.total_seconds() / 3 if shared is not None else None,
     )
 
 

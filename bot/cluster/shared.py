@@ -22,10 +22,9 @@ from bot.recent import MemoEntry
 from bot.throttle import NoticeWindow, QueryLimiter, Verdict
 from reports.shared import Bucket, SqlSharedState, UpdateClaim
 
-# How long a worker holds an update it is handling before another may take it: well past a
-# reply (the reply deadline is 2.5 s), short enough that a killed worker's update is answered
-# soon after Telegram redelivers it.
-UPDATE_LEASE: Final = timedelta(seconds=8)
+# How long a worker's hold on an update lasts unless renewed: the worker renews it every third
+# of this while it handles the update, so a killed worker's update is free again within it.
+UPDATE_LEASE: Final = timedelta(seconds=3)
 PSEUDONYM_CHARS: Final = 32  # 128 bits of HMAC-SHA256
 
 
@@ -57,6 +56,10 @@ class SharedBot:
         await asyncio.to_thread(
             self.state.finish_update, update_id, owner=self.owner, now=self.clock()
         )
+
+    async def renew(self, update_id: int) -> UpdateClaim:
+        """Extend this worker's lease on ``update_id`` (HANDLE while it still holds it)."""
+        return await self.claim(update_id)
 
     async def release(self, update_id: int) -> None:
         """``update_id`` could not be handled: let a redelivery be handled at once."""

@@ -65,6 +65,10 @@ class UpdateLedger(Protocol):
         """``update_id`` could not be handled: its redelivery may be handled at once."""
         ...
 
+    async def renew(self, update_id: int) -> UpdateClaim:
+        """Extend this worker's hold on ``update_id`` while it is still being handled."""
+        ...
+
 
 @dataclass
 class LocalLedger:
@@ -91,6 +95,10 @@ class LocalLedger:
         """Forget ``update_id``."""
         self.states.pop(update_id, None)
 
+    async def renew(self, update_id: int) -> UpdateClaim:
+        """Nothing to extend: one process holds nothing that runs out."""
+        return UpdateClaim.HANDLE
+
 
 @dataclass
 class WebhookServer:
@@ -102,6 +110,9 @@ class WebhookServer:
     concurrent_updates: int = 16
     # Run every HOUSEKEEPING_S while serving (the shared store's pruning); None: nothing.
     housekeeping: Callable[[], Awaitable[object]] | None = None
+    # How often a claim is renewed while its update is handled (a third of the lease, so a
+    # killed worker's updates are free again soon); None: claims do not run out.
+    renew_every_s: float | None = None
     accepting: bool = False
     _slots: asyncio.Semaphore = field(init=False)
 
@@ -151,7 +162,7 @@ class WebhookServer:
         if claim is UpdateClaim.BUSY:
             return web.Response(status=503)  # another worker has it; Telegram retries later
         try:
-            async with self._slots:
+            async with self.renewing(update.update_id), self._slots:
                 await self.application.process_update(update)
                 await self.application.update_persistence()
             await self.ledger.finish(update.update_id)
@@ -161,6 +172,32 @@ class WebhookServer:
                 await self.ledger.release(update.update_id)
             return web.Response(status=500)
         return web.Response(status=200)
+
+
+    @contextlib.asynccontextmanager
+    async def renewing(self, update_id: int) -> AsyncIterator[None]:
+        """Keep this worker's claim on ``update_id`` alive while the block runs."""
+        if self.renew_every_s is None:
+            yield
+            return
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.renew_every_s or 0)
+                try:
+                    if await self.ledger.renew(update_id) is not UpdateClaim.HANDLE:
+                        logger.warning("an update's claim ran out while it was handled")
+                        return
+                except ReportError:
+                    logger.warning("an update's claim could not be renewed; retrying")
+
+        task = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def register_webhook(

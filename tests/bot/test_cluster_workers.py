@@ -43,6 +43,7 @@ from tests.bot.reporting import (
 )
 
 SECRET: Final = "cluster-shared-secret"
+LEASE: Final = timedelta(seconds=2)  # the workers' hold on an update, unless renewed
 SOM_01: Final = StaffScope(sector_id="SOM-01")
 OTHER: Final = FakeUser(id=7301, first_name="Nigina", language_code="en")
 AINI: Final = make_candidate(
@@ -128,19 +129,26 @@ class Cluster:
 
 
 async def start_worker(
-    make_services: Callable[..., BotServices], database_url: str, api: FakeBotApi
+    make_services: Callable[..., BotServices],
+    database_url: str,
+    api: FakeBotApi,
+    *,
+    lease: timedelta = LEASE,
+    search_delay_s: float = 0.0,
 ) -> Worker:
     """A worker on the shared database, serving until its ``stop`` is set."""
     store = open_store(database_url)
+    resolver = cluster_resolver()
+    resolver.delay_s = search_delay_s
     services = make_services(
-        resolver=cluster_resolver(),
+        resolver=resolver,
         sectors=report_sectors(),
         reporting=Reporting(store=store, policy=FAST),
         limiter=QueryLimiter(per_minute=1, burst=6),  # no token comes back during a test
     )
     port = free_port()
     plan = WebhookPlan("127.0.0.1", port, "hook", "https://noziri.invalid/hook", SECRET, False)
-    shared = SharedBot(open_shared_state(database_url), lease=timedelta(seconds=2))
+    shared = SharedBot(open_shared_state(database_url), lease=lease)
     options = WorkerOptions(token=api.token, api_root=api.root)
     server = webhook_worker(services, plan, options, shared=shared)
     stop = asyncio.Event()
@@ -159,13 +167,17 @@ async def cluster(
     *,
     workers: int = 2,
     route: bool = True,
+    **worker_options: Any,
 ) -> AsyncIterator[Cluster]:
     """``workers`` workers on one database behind the round-robin router (or none: the test
     posts the updates itself)."""
     async with AsyncExitStack() as stack:
         api = await stack.enter_async_context(FakeBotApi())
         client = await stack.enter_async_context(httpx.AsyncClient(trust_env=False, timeout=30))
-        running = [await start_worker(make_services, database_url, api) for _ in range(workers)]
+        running = [
+            await start_worker(make_services, database_url, api, **worker_options)
+            for _ in range(workers)
+        ]
         store = open_store(database_url)
         stack.callback(store.close)
         rig = Cluster(api, running, client, store)
@@ -218,7 +230,7 @@ async def test_an_update_of_a_killed_worker_is_answered_by_another_once_its_leas
     async with cluster(make_services, database_url, route=False) as rig:
         rig.api.send_text(OTHER, "Rudaki 45")
         (update,) = await stopped_router(rig)
-        lease = timedelta(seconds=2)  # as the workers' in these tests
+        lease = LEASE
         dead = SharedBot(open_shared_state(database_url), owner="killed-worker", lease=lease)
         await dead.claim(update["update_id"])  # took it, then died before answering
         busy = await rig.post(update, 1)
@@ -227,6 +239,25 @@ async def test_an_update_of_a_killed_worker_is_answered_by_another_once_its_leas
         await asyncio.sleep(0.3)
         answers = rig.api.sent_to(OTHER.id, "sendMessage")
     assert (busy, redelivered) == (503, 200)
+    assert len(answers) == 1
+
+
+async def test_a_worker_slower_than_its_lease_keeps_its_update_by_renewing_the_claim(
+    make_services: Callable[..., BotServices], database_url: str
+) -> None:
+    lease = timedelta(seconds=0.6)
+    async with cluster(
+        make_services, database_url, route=False, lease=lease, search_delay_s=1.5
+    ) as rig:
+        rig.api.send_text(OTHER, "Rudaki 45")
+        (update,) = await stopped_router(rig)
+        first = asyncio.create_task(rig.post(update, 0))
+        await asyncio.sleep(1.0)  # past the lease: only a renewed claim still holds
+        redelivered = await rig.post(update, 1)
+        handled = await first
+        await asyncio.sleep(0.3)
+        answers = rig.api.sent_to(OTHER.id, "sendMessage")
+    assert (handled, redelivered) == (200, 503)
     assert len(answers) == 1
 
 
