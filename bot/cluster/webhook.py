@@ -173,7 +173,6 @@ class WebhookServer:
             return web.Response(status=500)
         return web.Response(status=200)
 
-
     @contextlib.asynccontextmanager
     async def renewing(self, update_id: int) -> AsyncIterator[None]:
         """Keep this worker's claim on ``update_id`` alive while the block runs."""
