@@ -4,11 +4,11 @@ Three rules live here:
 
 - **Webhook.** Telegram signs nothing; the only proof an update came from Telegram is the
   ``X-Telegram-Bot-Api-Secret-Token`` header carrying the secret given to ``setWebhook``. Without
-  ``TELEGRAM_WEBHOOK_SECRET`` the bot draws a fresh secret at every start, and python-telegram-bot
-  registers it with ``setWebhook`` (it registers the webhook at every start anyway), so webhook
-  mode never runs without one. The path is unguessable too: unless ``TELEGRAM_WEBHOOK_PATH`` names
-  one, it is an HMAC of a fixed label keyed by the token, stable across restarts (a proxy rule
-  stays valid) and revealing nothing about the token.
+  ``TELEGRAM_WEBHOOK_SECRET`` the bot draws a fresh secret at every start, and registers it with
+  ``setWebhook`` (:mod:`bot.cluster.webhook` registers the webhook at every start anyway), so
+  webhook mode never runs without one. The path is unguessable too: unless
+  ``TELEGRAM_WEBHOOK_PATH`` names one, it is an HMAC of a fixed label keyed by the token, stable
+  across restarts (a proxy rule stays valid) and revealing nothing about the token.
 - **API root.** ``TELEGRAM_API_BASE_URL`` is checked before any request, because a malformed one
   made aiohttp quote the whole request URL, token included, in its error.
 - **Redaction.** No log line or error text may hold the token (or the webhook secret):
@@ -24,7 +24,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Final, TypedDict
+from typing import Final
 from urllib.parse import quote, urlsplit
 
 from resolver.errors import SetupError
@@ -76,16 +76,6 @@ def public_webhook_url(base: str, path: str) -> str:
     return f"{base.rstrip('/')}/{path}"
 
 
-class WebhookOptions(TypedDict):
-    """python-telegram-bot's ``run_webhook`` / ``start_webhook`` arguments this bot sets."""
-
-    listen: str
-    port: int
-    url_path: str
-    webhook_url: str
-    secret_token: str
-
-
 @dataclass(frozen=True)
 class WebhookPlan:
     """Where the webhook listens, what Telegram is told, and the secret it must send back."""
@@ -96,16 +86,6 @@ class WebhookPlan:
     url: str
     secret: str
     secret_generated: bool
-
-    def options(self) -> WebhookOptions:
-        """Return python-telegram-bot's ``run_webhook`` / ``start_webhook`` arguments."""
-        return WebhookOptions(
-            listen=self.listen,
-            port=self.port,
-            url_path=self.path,
-            webhook_url=self.url,
-            secret_token=self.secret,
-        )
 
     def describe(self) -> str:
         """Say in one log line where updates are expected (never the secret itself)."""

@@ -28,7 +28,7 @@ import json
 import logging
 import signal
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -173,30 +173,20 @@ class WebhookServer:
             return web.Response(status=500)
         return web.Response(status=200)
 
-    @contextlib.asynccontextmanager
-    async def renewing(self, update_id: int) -> AsyncIterator[None]:
+    def renewing(self, update_id: int) -> contextlib.AbstractAsyncContextManager[None]:
         """Keep this worker's claim on ``update_id`` alive while the block runs."""
-        if self.renew_every_s is None:
-            yield
-            return
+        return alongside(None if self.renew_every_s is None else self.renew(update_id))
 
-        async def renew() -> None:
-            while True:
-                await asyncio.sleep(self.renew_every_s or 0)
-                try:
-                    if await self.ledger.renew(update_id) is not UpdateClaim.HANDLE:
-                        logger.warning("an update's claim ran out while it was handled")
-                        return
-                except ReportError:
-                    logger.warning("an update's claim could not be renewed; retrying")
-
-        task = asyncio.create_task(renew())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def renew(self, update_id: int) -> None:
+        """Renew the claim every ``renew_every_s`` until cancelled (or it is lost)."""
+        while True:
+            await asyncio.sleep(self.renew_every_s or 0)
+            try:
+                if await self.ledger.renew(update_id) is not UpdateClaim.HANDLE:
+                    logger.warning("an update's claim ran out while it was handled")
+                    return
+            except ReportError:
+                logger.warning("an update's claim could not be renewed; retrying")
 
 
 async def register_webhook(
@@ -270,22 +260,30 @@ async def serve_webhook(
             await runner.cleanup()  # waits for the updates in flight
 
 
-@contextlib.asynccontextmanager
-async def periodically(job: Callable[[], Awaitable[object]] | None) -> AsyncIterator[None]:
+def periodically(
+    job: Callable[[], Awaitable[object]] | None,
+) -> contextlib.AbstractAsyncContextManager[None]:
     """Run ``job`` every HOUSEKEEPING_S (its failures logged) while the block runs."""
-    if job is None:
+    return alongside(None if job is None else every_period(job))
+
+
+async def every_period(job: Callable[[], Awaitable[object]]) -> None:
+    """Run ``job`` every HOUSEKEEPING_S until cancelled; a failure waits for the next turn."""
+    while True:
+        await asyncio.sleep(HOUSEKEEPING_S)
+        try:
+            await job()
+        except ReportError:
+            logger.warning("housekeeping of the shared store failed; retried next time")
+
+
+@contextlib.asynccontextmanager
+async def alongside(work: Coroutine[Any, Any, None] | None) -> AsyncIterator[None]:
+    """Run ``work`` as a task while the block runs, and cancel it after (None: nothing)."""
+    if work is None:
         yield
         return
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(HOUSEKEEPING_S)
-            try:
-                await job()
-            except ReportError:
-                logger.warning("housekeeping of the shared store failed; retried next time")
-
-    task = asyncio.create_task(loop())
+    task = asyncio.create_task(work)
     try:
         yield
     finally:
