@@ -179,20 +179,24 @@ class SqlSharedState:
 
     # --- a resident's conversation state and draft (tables of reports.store) -----------------
 
-    def conversation_state(self, name: str, key: tuple[int | str, ...]) -> object | None:
-        """The stored state of conversation ``name`` for ``key``, if any."""
+    def resident_state(
+        self, conversations: Sequence[tuple[str, tuple[int | str, ...]]], user_id: int | None
+    ) -> tuple[list[object | None], dict[str, Any]]:
+        """In one read: the state of each ``(conversation name, key)`` (None: none), and the
+        user's stored data (empty when none or no user)."""
         with self.transactions.begin(write=False) as session:
-            return session.scalar(
-                select(ConversationRow.state).where(
-                    ConversationRow.name == name, ConversationRow.key == json.dumps(list(key))
+            states = [
+                session.scalar(
+                    select(ConversationRow.state).where(
+                        ConversationRow.name == name, ConversationRow.key == json.dumps(list(key))
+                    )
                 )
-            )
-
-    def user_data_of(self, user_id: int) -> dict[str, Any]:
-        """One user's stored data (empty when none)."""
-        with self.transactions.begin(write=False) as session:
+                for name, key in conversations
+            ]
+            if user_id is None:
+                return states, {}
             data = session.scalar(select(UserDataRow.data).where(UserDataRow.user_id == user_id))
-            return dict(data or {})
+            return states, dict(data or {})
 
 
 def open_shared_state(database_url: str) -> SqlSharedState:

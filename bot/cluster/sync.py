@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any, Final, Protocol
 
 from telegram import Update
@@ -36,12 +37,10 @@ ConversationKey = tuple[int | str, ...]
 class StoredState(Protocol):
     """Where the states are kept (:class:`reports.shared.SqlSharedState`)."""
 
-    def conversation_state(self, name: str, key: ConversationKey) -> object | None:
-        """The state of conversation ``name`` for ``key``, if any."""
-        ...
-
-    def user_data_of(self, user_id: int) -> dict[str, Any]:
-        """One user's stored data."""
+    def resident_state(
+        self, conversations: Sequence[tuple[str, ConversationKey]], user_id: int | None
+    ) -> tuple[list[object | None], dict[str, Any]]:
+        """The state of each ``(name, key)`` and the user's stored data, in one read."""
         ...
 
 
@@ -61,14 +60,18 @@ async def reload_state(
     user_data: dict[str, Any] | None,
 ) -> None:
     """Load the conversations' states of ``update``'s chat and user, and the user's draft."""
-    for handler in persistent_conversations(application):
-        key = conversation_key(handler, update)
-        if key is not None:
-            state = await asyncio.to_thread(stored.conversation_state, str(handler.name), key)
-            put_state(handler, key, state)
+    keyed = [
+        (handler, key)
+        for handler in persistent_conversations(application)
+        if (key := conversation_key(handler, update)) is not None
+    ]
     user = update.effective_user
-    if user is not None and user_data is not None:
-        kept = await asyncio.to_thread(stored.user_data_of, user.id)
+    wanted = [(str(handler.name), key) for handler, key in keyed]
+    user_id = user.id if user is not None and user_data is not None else None
+    states, kept = await asyncio.to_thread(stored.resident_state, wanted, user_id)
+    for (handler, key), state in zip(keyed, states, strict=True):
+        put_state(handler, key, state)
+    if user_data is not None and user_id is not None:
         for name in KEPT_KEYS:
             user_data.pop(name, None)
         user_data.update({k: v for k, v in kept.items() if k in KEPT_KEYS})

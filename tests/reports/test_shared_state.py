@@ -100,3 +100,18 @@ def test_pruning_drops_what_is_older_than_a_day_only(shared: SqlSharedState) -> 
     assert shared.prune(now=T0 + timedelta(hours=25)) == 3
     assert shared.claim_update(2, owner="b", now=T0, lease=LEASE) is UpdateClaim.BUSY
     assert shared.claim_update(1, owner="b", now=T0, lease=LEASE) is UpdateClaim.HANDLE
+
+
+def test_a_residents_conversation_states_and_draft_come_back_in_one_read(
+    make_store: MakeStore,
+) -> None:
+    store = make_store()
+    store.save_conversation("report", (42, 42), "when")
+    store.save_user_data(42, {"draft": {"kind": "incident"}})
+    shared = SqlSharedState(store.engine)
+    wanted = [("report", (42, 42)), ("staff", (42, 42)), ("report", (43, 43))]
+    assert shared.resident_state(wanted, 42) == (
+        ["when", None, None],
+        {"draft": {"kind": "incident"}},
+    )
+    assert shared.resident_state([], None) == ([], {})
